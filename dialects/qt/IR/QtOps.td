@@ -1,0 +1,150 @@
+//===- QtOps.td - qt operations ----------------------------*- tablegen -*-===//
+
+#ifndef KVANT_DIALECTS_QT_IR_QTOPS_TD
+#define KVANT_DIALECTS_QT_IR_QTOPS_TD
+
+include "dialects/qt/IR/QtTypes.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Qt_AnyQTensor : Type<CPred<"::llvm::isa<::kvant::qt::QuantizedTensorType>($_self)">,
+                         "quantized tensor", "::kvant::qt::QuantizedTensorType">;
+
+def Qt_WeightOp : Qt_Op<"weight", [Pure]> {
+  let summary = "A named model weight, referenced rather than inlined";
+  let description = [{
+    Produces a weight tensor that lives outside the IR: `name` is the
+    tensor's name in the weight file (the GGUF tensor name) and `offset` its
+    byte offset in the file's data section, when known at import time. The
+    result is a `!qt.tensor` for quantized weights or a builtin tensor for
+    F32/F16/BF16 ones. Compiled code receives the bytes through the weight
+    table that the runtime fills, so the module stays small whatever the
+    model's size.
+
+    ```mlir
+    %wq = qt.weight "blk.0.attn_q.weight" at 1048576
+        : !qt.tensor<2048x2048, #qt.gguf<q8_0>>
+    %norm = qt.weight "blk.0.attn_norm.weight" : tensor<2048xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, OptionalAttr<I64Attr>:$offset);
+  let results = (outs AnyTypeOf<[Qt_AnyQTensor, AnyRankedTensor]>:$result);
+  let assemblyFormat = "$name (`at` $offset^)? attr-dict `:` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Qt_QuantizeOp : Qt_Op<"quantize", [Pure]> {
+  let summary = "Quantize a float tensor into a scheme";
+  let description = [{
+    Computes scales (and zero points for asymmetric schemes) per block from
+    the block's values and stores the values in the scheme.
+
+    ```mlir
+    %q = qt.quantize %x : tensor<4x64xf32>
+        -> !qt.tensor<4x64, #qt.grouped<i8, group = 32, scale = f32>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs Qt_AnyQTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Qt_DequantizeOp : Qt_Op<"dequantize", [Pure]> {
+  let summary = "Expand a quantized tensor to floats";
+  let description = [{
+    The reference semantics of a scheme. `qt-fuse-dequant` folds a
+    dequantization that feeds a matmul into `qt.matmul`, so full-precision
+    copies of weights are never materialized.
+
+    ```mlir
+    %w = qt.dequantize %q : !qt.tensor<64x128, #qt.gguf<q4_0>> -> tensor<64x128xf32>
+    ```
+  }];
+  let arguments = (ins Qt_AnyQTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Qt_AssembleOp : Qt_Op<"assemble", [Pure]> {
+  let summary = "Build a group-wise quantized tensor from values, scales, zeros";
+  let description = [{
+    Wraps already-quantized storage values with their per-group scales (and
+    zero points for asymmetric schemes) into a `!qt.tensor` of a
+    `#qt.grouped` scheme. For a tensor of shape `[..., K]` with groups of
+    `G`, `values` has shape `[..., K]` and the storage element type, and
+    `scales`/`zeros` have shape `[..., K/G]`.
+
+    ```mlir
+    %q = qt.assemble values(%v : tensor<8x64xi4>) scales(%s : tensor<8x2xf16>)
+        zeros(%z : tensor<8x2xi8>)
+        : !qt.tensor<8x64, #qt.grouped<i4, group = 32, scale = f16, zero = i8>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$values, AnyRankedTensor:$scales,
+                       Optional<AnyRankedTensor>:$zeros);
+  let results = (outs Qt_AnyQTensor:$result);
+  let assemblyFormat = [{
+    `values` `(` $values `:` type($values) `)`
+    `scales` `(` $scales `:` type($scales) `)`
+    (`zeros` `(` $zeros^ `:` type($zeros) `)`)?
+    attr-dict `:` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def Qt_MatmulOp : Qt_Op<"matmul", [Pure]> {
+  let summary = "Matmul with a right operand that stays quantized";
+  let description = [{
+    `result[..., n] = sum_k lhs[..., k] * dequant(weight)[n, k]`: the weight
+    is `N x K` (rows are output features, as GGUF stores them) and is
+    dequantized block by block inside the reduction by the lowering, never as
+    a whole. `lhs` has any leading dimensions and `K` innermost.
+
+    ```mlir
+    %y = qt.matmul %x, %w : tensor<4x2048xf32>, !qt.tensor<5632x2048, #qt.gguf<q8_0>>
+        -> tensor<4x5632xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, Qt_AnyQTensor:$weight);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $weight attr-dict `:` type($lhs) `,` qualified(type($weight)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def Qt_PackOp : Qt_Op<"pack", [Pure]> {
+  let summary = "Pack sub-byte integers into bytes along the innermost axis";
+  let description = [{
+    Packs `8 / w` consecutive `w`-bit integers (w = 1, 2 or 4) into one i8,
+    lowest element in the lowest bits, along the innermost dimension.
+
+    ```mlir
+    %b = qt.pack %v : tensor<4x64xi4> -> tensor<4x32xi8>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Qt_UnpackOp : Qt_Op<"unpack", [Pure]> {
+  let summary = "Unpack bytes into sub-byte integers along the innermost axis";
+  let description = [{
+    The inverse of `qt.pack`: each i8 yields `8 / w` integers of `w` bits.
+
+    ```mlir
+    %v = qt.unpack %b : tensor<4x32xi8> -> tensor<4x64xi4>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+#endif // KVANT_DIALECTS_QT_IR_QTOPS_TD

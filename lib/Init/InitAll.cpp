@@ -1,0 +1,17 @@
+//===- InitAll.cpp - register kvant's dialects, passes and pipelines ------===//
+
+#include "kvant/InitAllDialects.h"
+#include "kvant/InitAllPasses.h"
+
+#include "dialects/kv/IR/KVDialect.h"
+#include "dialects/llm/IR/LLMDialect.h"
+#include "dialects/qt/IR/QtDialect.h"
+#include "dialects/spec/IR/SpecDialect.h"
+#include "mlir/IR/DialectRegistry.h"
+
+void kvant::registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<kv::KVDialect, llm::LLMDialect, qt::QtDialect,
+                  spec::SpecDialect>();
+}
+
+void kvant::registerAllPasses() {}
