@@ -9,9 +9,9 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "KVANT"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test", ".py"]
+config.suffixes = [".mlir", ".test"]
 config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py", "lit.site.cfg.py",
-                   "Inputs"]
+                   "Inputs", "python", "reference"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.kvant_obj_root, "test")
 
@@ -30,6 +30,7 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.kvant_tools_dir, config.llvm_tools_dir]
 tools = [
     "kvant-opt",
+    "kvant-gguf-info",
     "mlir-translate",
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

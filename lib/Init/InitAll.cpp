@@ -2,10 +2,12 @@
 
 #include "kvant/InitAllDialects.h"
 #include "kvant/InitAllPasses.h"
+#include "kvant/Pipelines.h"
 
 #include "dialects/kv/IR/KVDialect.h"
 #include "dialects/llm/IR/LLMDialect.h"
 #include "dialects/qt/IR/QtDialect.h"
+#include "dialects/qt/Transforms/Passes.h"
 #include "dialects/spec/IR/SpecDialect.h"
 #include "mlir/IR/DialectRegistry.h"
 
@@ -14,4 +16,7 @@ void kvant::registerAllDialects(mlir::DialectRegistry &registry) {
                   spec::SpecDialect>();
 }
 
-void kvant::registerAllPasses() {}
+void kvant::registerAllPasses() {
+  qt::registerQtPasses();
+  registerPipelines();
+}

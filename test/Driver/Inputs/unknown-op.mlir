@@ -1,0 +1,5 @@
+// An op no dialect defines.
+func.func @f() {
+  "qt.frobnicate"() : () -> ()
+  return
+}
