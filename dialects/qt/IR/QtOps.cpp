@@ -212,3 +212,47 @@ OpFoldResult UnpackOp::fold(FoldAdaptor) {
       return pack.getInput();
   return {};
 }
+
+//===----------------------------------------------------------------------===//
+// FromBytesOp / ToBytesOp
+//===----------------------------------------------------------------------===//
+
+/// Checks that `bytes` is the storage of `quantized`: a GGUF scheme, i8
+/// elements, the same outer dimensions and the row's byte count innermost.
+static LogicalResult verifyByteStorage(Operation *op,
+                                       QuantizedTensorType quantized,
+                                       RankedTensorType bytes) {
+  auto scheme = dyn_cast<GGUFSchemeAttr>(quantized.getScheme());
+  if (!scheme)
+    return op->emitOpError("needs a #qt.gguf block format, got ")
+           << quantized.getScheme();
+  if (!bytes.getElementType().isInteger(8))
+    return op->emitOpError("bytes must be i8, got ") << bytes.getElementType();
+  SmallVector<int64_t> expected(quantized.getShape());
+  expected.back() =
+      expected.back() / scheme.getBlockSize() * scheme.getBlockBytes();
+  return verifySameShape(op, bytes.getShape(), expected, "byte tensor",
+                         "expected");
+}
+
+LogicalResult FromBytesOp::verify() {
+  return verifyByteStorage(*this, getType(), getInput().getType());
+}
+
+LogicalResult ToBytesOp::verify() {
+  return verifyByteStorage(*this, getInput().getType(), getType());
+}
+
+OpFoldResult FromBytesOp::fold(FoldAdaptor) {
+  if (auto toBytes = getInput().getDefiningOp<ToBytesOp>())
+    if (toBytes.getInput().getType() == getType())
+      return toBytes.getInput();
+  return {};
+}
+
+OpFoldResult ToBytesOp::fold(FoldAdaptor) {
+  if (auto fromBytes = getInput().getDefiningOp<FromBytesOp>())
+    if (fromBytes.getInput().getType() == getType())
+      return fromBytes.getInput();
+  return {};
+}

@@ -147,4 +147,43 @@ def Qt_UnpackOp : Qt_Op<"unpack", [Pure]> {
   let hasFolder = 1;
 }
 
+
+def Qt_FromBytesOp : Qt_Op<"from_bytes", [Pure]> {
+  let summary = "View raw bytes as a quantized tensor of a block format";
+  let description = [{
+    Interprets a byte tensor as the storage of a `!qt.tensor` whose scheme
+    has a fixed byte layout per block (the GGUF formats): the byte tensor has
+    the quantized tensor's outer dimensions and one innermost dimension of
+    `K / blockSize * blockBytes` bytes per row. This is how weights bound to
+    the runtime's weight table enter the tensor world, and what lowerings of
+    `qt.matmul` read through `qt.to_bytes`.
+
+    ```mlir
+    %w = qt.from_bytes %b : tensor<128x68xi8> -> !qt.tensor<128x64, #qt.gguf<q8_0>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs Qt_AnyQTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Qt_ToBytesOp : Qt_Op<"to_bytes", [Pure]> {
+  let summary = "The raw bytes of a quantized tensor of a block format";
+  let description = [{
+    The inverse of `qt.from_bytes`: the storage of a `!qt.tensor` whose
+    scheme is a GGUF block format, as `[outer dims..., rowBytes]` i8.
+
+    ```mlir
+    %b = qt.to_bytes %w : !qt.tensor<128x64, #qt.gguf<q8_0>> -> tensor<128x68xi8>
+    ```
+  }];
+  let arguments = (ins Qt_AnyQTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 #endif // KVANT_DIALECTS_QT_IR_QTOPS_TD

@@ -29,3 +29,12 @@ func.func @keep_lossy_roundtrip(%x: tensor<4x32xf32>) -> tensor<4x32xf32> {
   %d = qt.dequantize %q : !qt.tensor<4x32, #qt.gguf<q4_0>> -> tensor<4x32xf32>
   return %d : tensor<4x32xf32>
 }
+
+// CHECK-LABEL: func.func @bytes_roundtrip
+// CHECK-SAME: (%[[B:.*]]: tensor<8x36xi8>)
+func.func @bytes_roundtrip(%b: tensor<8x36xi8>) -> tensor<8x36xi8> {
+  // CHECK-NEXT: return %[[B]]
+  %w = qt.from_bytes %b : tensor<8x36xi8> -> !qt.tensor<8x64, #qt.gguf<q4_0>>
+  %c = qt.to_bytes %w : !qt.tensor<8x64, #qt.gguf<q4_0>> -> tensor<8x36xi8>
+  return %c : tensor<8x36xi8>
+}

@@ -295,3 +295,27 @@ func.func @unpack_shape(%b: tensor<4x16xi8>) {
   %0 = qt.unpack %b : tensor<4x16xi8> -> tensor<4x32xi2>
   return
 }
+
+// -----
+
+func.func @from_bytes_grouped(%b: tensor<4x32xi8>) {
+  // expected-error @+1 {{'qt.from_bytes' op needs a #qt.gguf block format, got #qt.grouped<i8, group = 32, scale = f16>}}
+  %0 = qt.from_bytes %b : tensor<4x32xi8> -> !qt.tensor<4x32, #qt.grouped<i8, group = 32, scale = f16>>
+  return
+}
+
+// -----
+
+func.func @from_bytes_shape(%b: tensor<4x32xi8>) {
+  // expected-error @+1 {{'qt.from_bytes' op byte tensor shape 4x32 does not match expected shape 4x34}}
+  %0 = qt.from_bytes %b : tensor<4x32xi8> -> !qt.tensor<4x32, #qt.gguf<q8_0>>
+  return
+}
+
+// -----
+
+func.func @to_bytes_type(%w: !qt.tensor<4x32, #qt.gguf<q4_0>>) {
+  // expected-error @+1 {{'qt.to_bytes' op bytes must be i8, got 'i16'}}
+  %0 = qt.to_bytes %w : !qt.tensor<4x32, #qt.gguf<q4_0>> -> tensor<4x9xi16>
+  return
+}

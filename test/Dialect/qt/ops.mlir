@@ -66,3 +66,13 @@ func.func @unpack(%b: tensor<32xi8>) -> tensor<256xi1> {
   %v = qt.unpack %b : tensor<32xi8> -> tensor<256xi1>
   return %v : tensor<256xi1>
 }
+
+// CHECK-LABEL: func.func @bytes
+func.func @bytes(%b: tensor<128x68xi8>, %f: tensor<?x4x32xf32>) -> tensor<?x4x18xi8> {
+  // CHECK: qt.from_bytes %{{.*}} : tensor<128x68xi8> -> !qt.tensor<128x64, #qt.gguf<q8_0>>
+  %w = qt.from_bytes %b : tensor<128x68xi8> -> !qt.tensor<128x64, #qt.gguf<q8_0>>
+  %x = qt.quantize %f : tensor<?x4x32xf32> -> !qt.tensor<?x4x32, #qt.gguf<q4_0>>
+  // CHECK: qt.to_bytes %{{.*}} : !qt.tensor<?x4x32, #qt.gguf<q4_0>> -> tensor<?x4x18xi8>
+  %y = qt.to_bytes %x : !qt.tensor<?x4x32, #qt.gguf<q4_0>> -> tensor<?x4x18xi8>
+  return %y : tensor<?x4x18xi8>
+}
