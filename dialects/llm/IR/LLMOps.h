@@ -4,6 +4,7 @@
 #define KVANT_DIALECTS_LLM_IR_LLMOPS_H
 
 #include "dialects/llm/IR/LLMDialect.h"
+#include "dialects/qt/IR/QtDialect.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
