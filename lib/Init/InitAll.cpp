@@ -5,6 +5,7 @@
 #include "kvant/Pipelines.h"
 
 #include "dialects/kv/IR/KVDialect.h"
+#include "dialects/kv/Transforms/Passes.h"
 #include "dialects/llm/IR/LLMDialect.h"
 #include "dialects/qt/IR/QtDialect.h"
 #include "dialects/qt/Transforms/Passes.h"
@@ -17,6 +18,7 @@ void kvant::registerAllDialects(mlir::DialectRegistry &registry) {
 }
 
 void kvant::registerAllPasses() {
+  kv::registerKVPasses();
   qt::registerQtPasses();
   registerPipelines();
 }

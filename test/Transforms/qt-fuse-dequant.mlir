@@ -83,3 +83,50 @@ func.func @mixed_types_kept(%x: tensor<4x64xf16>, %acc: tensor<4x128xf32>) -> te
       outs(%acc : tensor<4x128xf32>) -> tensor<4x128xf32>
   return %y : tensor<4x128xf32>
 }
+
+// -----
+
+!q8 = !qt.tensor<128x64, #qt.gguf<q8_0>>
+!q4 = !qt.tensor<64x128, #qt.gguf<q4_0>>
+
+// llm ops take the quantized weights themselves; a bias-free llm.linear
+// becomes qt.matmul.
+// CHECK-LABEL: func.func @llm_ops
+// CHECK-SAME: (%[[X:.*]]: tensor<?x64xf32>, %[[T:.*]]: tensor<?xi32>, %[[B:.*]]: tensor<128xf32>)
+func.func @llm_ops(%x: tensor<?x64xf32>, %tok: tensor<?xi32>, %b: tensor<128xf32>)
+    -> (tensor<?x128xf32>, tensor<?x128xf32>, tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x128xf32>) {
+  // CHECK-DAG: %[[WQ8:.*]] = qt.weight "q8"
+  // CHECK-DAG: %[[WQ4:.*]] = qt.weight "q4"
+  // CHECK-NOT: qt.dequantize
+  %wq8 = qt.weight "q8" : !q8
+  %wq4 = qt.weight "q4" : !q4
+  %d8 = qt.dequantize %wq8 : !q8 -> tensor<128x64xf32>
+  %d4 = qt.dequantize %wq4 : !q4 -> tensor<64x128xf32>
+  // CHECK: %[[L0:.*]] = qt.matmul %[[X]], %[[WQ8]] : tensor<?x64xf32>, !qt.tensor<128x64, #qt.gguf<q8_0>> -> tensor<?x128xf32>
+  %l0 = llm.linear %x, %d8 : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  // CHECK: %[[L1:.*]] = llm.linear %[[X]], %[[WQ8]], %[[B]] : tensor<?x64xf32>, !qt.tensor<128x64, #qt.gguf<q8_0>>, tensor<128xf32> -> tensor<?x128xf32>
+  %l1 = llm.linear %x, %d8, %b : tensor<?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x128xf32>
+  // CHECK: %[[M:.*]] = llm.mlp swiglu %[[X]] gate(%[[WQ8]] : !qt.tensor<128x64, #qt.gguf<q8_0>>) up(%[[WQ8]] : !qt.tensor<128x64, #qt.gguf<q8_0>>) down(%[[WQ4]] : !qt.tensor<64x128, #qt.gguf<q4_0>>)
+  %m = llm.mlp swiglu %x gate(%d8 : tensor<128x64xf32>) up(%d8 : tensor<128x64xf32>) down(%d4 : tensor<64x128xf32>) : tensor<?x64xf32>
+  // CHECK: %[[E:.*]] = llm.embedding %[[WQ8]], %[[T]] : !qt.tensor<128x64, #qt.gguf<q8_0>>, tensor<?xi32> -> tensor<?x64xf32>
+  %e = llm.embedding %d8, %tok : tensor<128x64xf32>, tensor<?xi32> -> tensor<?x64xf32>
+  // CHECK: %[[G:.*]] = llm.logits %[[X]], %[[WQ8]] : tensor<?x64xf32>, !qt.tensor<128x64, #qt.gguf<q8_0>> -> tensor<?x128xf32>
+  %g = llm.logits %x, %d8 : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  // CHECK: return %[[L0]], %[[L1]], %[[M]], %[[E]], %[[G]]
+  return %l0, %l1, %m, %e, %g : tensor<?x128xf32>, tensor<?x128xf32>, tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x128xf32>
+}
+
+// -----
+
+// A dequantization that also feeds something else stays for that user.
+// CHECK-LABEL: func.func @shared_dequant
+func.func @shared_dequant(%x: tensor<4x64xf32>) -> (tensor<4x128xf32>, tensor<128x64xf32>) {
+  // CHECK: %[[W:.*]] = qt.weight "w"
+  // CHECK: %[[D:.*]] = qt.dequantize %[[W]]
+  // CHECK: qt.matmul %{{.*}}, %[[W]]
+  // CHECK: return %{{.*}}, %[[D]]
+  %w = qt.weight "w" : !qt.tensor<128x64, #qt.gguf<q8_0>>
+  %d = qt.dequantize %w : !qt.tensor<128x64, #qt.gguf<q8_0>> -> tensor<128x64xf32>
+  %y = llm.linear %x, %d : tensor<4x64xf32>, tensor<128x64xf32> -> tensor<4x128xf32>
+  return %y, %d : tensor<4x128xf32>, tensor<128x64xf32>
+}

@@ -1,5 +1,6 @@
 //===- FuseDequant.cpp - fold dequantization into matmuls -----------------===//
 
+#include "dialects/llm/IR/LLMOps.h"
 #include "dialects/qt/IR/QtOps.h"
 #include "dialects/qt/Transforms/Passes.h"
 
@@ -15,6 +16,7 @@ namespace kvant::qt {
 } // namespace kvant::qt
 
 using namespace mlir;
+using namespace kvant;
 using namespace kvant::qt;
 
 namespace {
@@ -84,11 +86,63 @@ struct FuseIntoLinalgMatmul : OpRewritePattern<linalg::MatmulOp> {
   }
 };
 
+/// Points every weight operand of an llm op that is a `qt.dequantize` at the
+/// quantized tensor instead: llm ops accept `!qt.tensor` weights and their
+/// lowerings dequantize inside the loops. A bias-free `llm.linear` becomes
+/// `qt.matmul` outright.
+template <typename OpTy>
+struct UseQuantizedWeights : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  static SmallVector<OpOperand *> weightOperands(OpTy op) {
+    SmallVector<OpOperand *> operands;
+    auto add = [&](MutableOperandRange range) {
+      for (OpOperand &operand : range)
+        operands.push_back(&operand);
+    };
+    if constexpr (std::is_same_v<OpTy, kvant::llm::EmbeddingOp>)
+      add(op.getTableMutable());
+    if constexpr (std::is_same_v<OpTy, kvant::llm::MlpOp>) {
+      add(op.getGateMutable());
+      add(op.getUpMutable());
+      add(op.getDownMutable());
+    }
+    if constexpr (std::is_same_v<OpTy, kvant::llm::LinearOp> ||
+                  std::is_same_v<OpTy, kvant::llm::LogitsOp>)
+      add(op.getWeightMutable());
+    return operands;
+  }
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if constexpr (std::is_same_v<OpTy, kvant::llm::LinearOp>) {
+      auto dequant = op.getWeight().template getDefiningOp<DequantizeOp>();
+      if (dequant && !op.getBias()) {
+        rewriter.replaceOpWithNewOp<MatmulOp>(op, op.getType(), op.getInput(),
+                                              dequant.getInput());
+        return success();
+      }
+    }
+    bool changed = false;
+    for (OpOperand *operand : weightOperands(op)) {
+      auto dequant = operand->get().template getDefiningOp<DequantizeOp>();
+      if (!dequant)
+        continue;
+      rewriter.modifyOpInPlace(op, [&] { operand->set(dequant.getInput()); });
+      changed = true;
+    }
+    return success(changed);
+  }
+};
+
 struct FuseDequantPass
     : public kvant::qt::impl::FuseDequantPassBase<FuseDequantPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseIntoLinalgMatmul>(&getContext());
+    patterns.add<FuseIntoLinalgMatmul, UseQuantizedWeights<llm::EmbeddingOp>,
+                 UseQuantizedWeights<llm::MlpOp>,
+                 UseQuantizedWeights<llm::LinearOp>,
+                 UseQuantizedWeights<llm::LogitsOp>>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
