@@ -3,6 +3,10 @@
 #ifndef KVANT_PIPELINES_H
 #define KVANT_PIPELINES_H
 
+#include "mlir/Support/LLVM.h"
+
+#include <string>
+
 namespace mlir {
 class OpPassManager;
 } // namespace mlir
@@ -12,6 +16,16 @@ namespace kvant {
 /// folded into the matmuls that consume them, then the graph is cleaned up.
 /// `kvant-opt --kvant-optimize-pipeline` runs the same passes.
 void buildOptimizePipeline(mlir::OpPassManager &pm);
+
+/// The whole CPU compilation, from the imported model to the LLVM dialect,
+/// as the textual list of passes of a module pass manager
+/// (`kvant-opt --pass-pipeline='builtin.module(...)'` runs it, or any prefix
+/// of it, step by step). `entry` is the model function.
+std::string getCPUPipeline(const std::string &entry = "forward");
+
+/// Adds getCPUPipeline() to `pm` (a module pass manager).
+mlir::LogicalResult buildCPUPipeline(mlir::OpPassManager &pm,
+                                     const std::string &entry = "forward");
 
 /// Registers the named pipelines with the global pass registry.
 void registerPipelines();

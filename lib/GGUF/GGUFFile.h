@@ -86,6 +86,8 @@ public:
   /// File offset of the data section.
   uint64_t getDataOffset() const { return dataOffset; }
   uint64_t getFileSize() const { return size; }
+  /// The first byte of the mapped file.
+  const uint8_t *getData() const { return data; }
 
   /// Metadata in file order.
   const std::vector<std::pair<std::string, Value>> &getMetadata() const {

@@ -11,6 +11,7 @@
 #include "dialects/qt/Transforms/Passes.h"
 #include "dialects/spec/IR/SpecDialect.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "passes/Transforms/Passes.h"
 
 void kvant::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<kv::KVDialect, llm::LLMDialect, qt::QtDialect,
@@ -20,5 +21,6 @@ void kvant::registerAllDialects(mlir::DialectRegistry &registry) {
 void kvant::registerAllPasses() {
   kv::registerKVPasses();
   qt::registerQtPasses();
+  registerTransformsPasses();
   registerPipelines();
 }

@@ -1,0 +1,64 @@
+//===- CompiledModel.h - load and run a compiled model artifact -*- C++ -*-===//
+//
+// Loads `model.so` (written by kvant-compile), checks its descriptor against
+// a memory-mapped GGUF file, owns the KV cache and calls the generated entry
+// point. All math runs in the generated code; this class only moves
+// pointers. Plain C++: no LLVM/MLIR library is needed to run a model.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KVANT_LIB_RUNTIME_COMPILEDMODEL_H
+#define KVANT_LIB_RUNTIME_COMPILEDMODEL_H
+
+#include "lib/Artifact/Descriptor.h"
+#include "lib/GGUF/GGUFFile.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kvant::runtime {
+
+class CompiledModel {
+public:
+  /// Loads the artifact and the weights; returns null and sets `error` (which
+  /// names the offending file) on any mismatch.
+  static std::unique_ptr<CompiledModel> load(const std::string &artifactPath,
+                                             const std::string &weightsPath,
+                                             std::string &error);
+  ~CompiledModel();
+
+  const artifact::Descriptor &getDescriptor() const { return desc; }
+  const gguf::GGUFFile &getWeights() const { return *weights; }
+  int64_t getVocabSize() const { return desc.vocabSize; }
+  /// Tokens the KV cache holds.
+  int64_t getContextLength() const { return desc.cacheShape[2]; }
+  /// Tokens already in the cache.
+  int64_t getPosition() const { return position; }
+
+  /// Runs `tokens` at the current position, appending them to the cache, and
+  /// writes `tokens.size() x vocab` logits (every position's) into `logits`.
+  /// Fails with a message when the tokens would not fit the context or an
+  /// id is outside the vocabulary.
+  bool forward(const std::vector<int32_t> &tokens, std::vector<float> &logits,
+               std::string &error);
+  /// Forgets the cached tokens after `newPosition` (e.g. a new prompt).
+  void rollback(int64_t newPosition);
+
+private:
+  CompiledModel() = default;
+
+  void *library = nullptr;
+  using EntryFn = void (*)(void *, void *, void *, int64_t, void *, void *);
+  EntryFn entry = nullptr;
+  artifact::Descriptor desc;
+  std::unique_ptr<gguf::GGUFFile> weights;
+  std::vector<int64_t> offsets;
+  std::vector<float> cache;
+  int64_t position = 0;
+};
+
+} // namespace kvant::runtime
+
+#endif // KVANT_LIB_RUNTIME_COMPILEDMODEL_H

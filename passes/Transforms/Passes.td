@@ -1,0 +1,50 @@
+//===- Passes.td - kvant-level transformation passes -------*- tablegen -*-===//
+
+#ifndef KVANT_PASSES_TRANSFORMS_PASSES_TD
+#define KVANT_PASSES_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def BindABIPass : Pass<"kvant-bind-abi", "::mlir::ModuleOp"> {
+  let summary = "Give the model's entry point the artifact's C ABI";
+  let description = [{
+    Rewrites the entry function, after `kv-lower-to-tensor`,
+
+    ```mlir
+    func.func @forward(%tokens: tensor<?xi32>, %pos: index, %cache: tensor<Lx2xCxHxDxf32>)
+        -> (tensor<?xVxf32>, tensor<Lx2xCxHxDxf32>)
+    ```
+
+    into the artifact's entry point, whose arguments are all buffers the
+    runtime owns:
+
+    ```mlir
+    func.func @forward(%weights: memref<?xi8>, %offsets: memref<?xi64>,
+                       %tokens: memref<?xi32>, %pos: index,
+                       %cache: memref<Lx2xCxHxDxf32>, %logits: memref<?xVxf32>)
+        attributes {llvm.emit_c_interface}
+    ```
+
+    Every distinct `qt.weight` gets an index in the weight table: its bytes
+    start at `weights + offsets[index]`, viewed with `memref.view` as the
+    float tensor it is, or as the `[N, rowBytes]` i8 storage of a block
+    format wrapped in `qt.from_bytes`. The cache is updated in place and the
+    logits are materialized into `%logits`. The module gets the constant
+    `kvant_descriptor` (lib/Artifact/Descriptor.h), which lists the entry, the
+    hyperparameters, the cache geometry and the weights in table order, so
+    the runtime can check a GGUF file against the artifact before running it.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"forward\"",
+           "Name of the model's entry function">,
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Target recorded in the descriptor">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::kvant::qt::QtDialect"];
+}
+
+#endif // KVANT_PASSES_TRANSFORMS_PASSES_TD
