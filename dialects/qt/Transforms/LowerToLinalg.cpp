@@ -1,0 +1,580 @@
+//===- LowerToLinalg.cpp - GGUF block formats to linalg on tensors --------===//
+//
+// The reference lowering of qt's GGUF block formats. A block format is
+// addressable with affine maps once the iteration space is split by block:
+// over (..., b, s...), with b the block and s... the element's position in
+// it, every byte one element needs is (row, b, offset + linear(s...)) of the
+// byte tensor viewed as [rows, blocks, blockBytes], and the matching
+// activation is (..., b, s...) of the activations viewed as
+// [..., blocks, s...]. Each byte read goes through a slice of the view at its
+// offset, reshaped so that linear(s...) becomes dimensions of their own: all
+// indexing maps are then projected permutations, which the linalg vectorizer
+// requires. Each lowering is one linalg.generic whose body decodes one
+// element.
+//
+// A format is added by writing its BlockDecoder: the loops that visit one
+// block, the bytes one element reads, and how they become a value.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/qt/IR/QtOps.h"
+#include "dialects/qt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace kvant::qt {
+#define GEN_PASS_DEF_LOWERTOLINALGPASS
+#include "dialects/qt/Transforms/Passes.h.inc"
+} // namespace kvant::qt
+
+using namespace mlir;
+using namespace kvant::qt;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Decoding one element
+//===----------------------------------------------------------------------===//
+
+/// What a format's decoder sees inside a generic's body: the bytes read for
+/// one element (i8, in the order of `BlockDecoder::bytes`) and the element's
+/// position in its block. Integer work is done in i32, values come out in f32.
+class ElementReader {
+public:
+  ElementReader(OpBuilder &b, Location loc, ValueRange bytes,
+                unsigned firstBlockLoop)
+      : b(b), loc(loc), bytes(bytes), firstBlockLoop(firstBlockLoop) {}
+
+  /// Byte read `i`, zero-extended.
+  Value byte(unsigned i) {
+    return arith::ExtUIOp::create(b, loc, b.getI32Type(), bytes[i]);
+  }
+
+  /// Byte read `i` as a signed 8-bit integer, in f32.
+  Value signedByteAsF32(unsigned i) {
+    return arith::SIToFPOp::create(b, loc, b.getF32Type(), bytes[i]);
+  }
+
+  /// The little-endian f16 in byte reads `lo` and `lo + 1`, in f32.
+  Value f16(unsigned lo) {
+    Type i16 = b.getI16Type();
+    Value low = arith::ExtUIOp::create(b, loc, i16, bytes[lo]);
+    Value high = arith::ExtUIOp::create(b, loc, i16, bytes[lo + 1]);
+    Value eight = constant(8, i16);
+    high = arith::ShLIOp::create(b, loc, high, eight);
+    Value bits = arith::OrIOp::create(b, loc, high, low);
+    Value half = arith::BitcastOp::create(b, loc, b.getF16Type(), bits);
+    return arith::ExtFOp::create(b, loc, b.getF32Type(), half);
+  }
+
+  /// The element's position along the block's loop `i`.
+  Value position(unsigned i) {
+    Value index = linalg::IndexOp::create(b, loc, firstBlockLoop + i);
+    return arith::IndexCastUIOp::create(b, loc, b.getI32Type(), index);
+  }
+
+  /// Nibble `position(loop)` (0: low, 1: high) of byte read `i`.
+  Value nibble(unsigned i, unsigned loop) {
+    Value value = byte(i);
+    Value h = position(loop);
+    Value four = constant(4);
+    Value shift = arith::MulIOp::create(b, loc, h, four);
+    Value shifted = arith::ShRUIOp::create(b, loc, value, shift);
+    return arith::AndIOp::create(b, loc, shifted, constant(0xF));
+  }
+
+  /// Bit `position(loop)` of byte read `i`, as 0 or 1.
+  Value bit(unsigned i, unsigned loop) {
+    Value value = byte(i);
+    Value shifted = arith::ShRUIOp::create(b, loc, value, position(loop));
+    return arith::AndIOp::create(b, loc, shifted, constant(1));
+  }
+
+  Value constant(int64_t value, Type type = {}) {
+    return arith::ConstantIntOp::create(b, loc, type ? type : b.getI32Type(),
+                                        value);
+  }
+  Value sitofp(Value v) {
+    return arith::SIToFPOp::create(b, loc, b.getF32Type(), v);
+  }
+  Value uitofp(Value v) {
+    return arith::UIToFPOp::create(b, loc, b.getF32Type(), v);
+  }
+  Value subi(Value v, int64_t c) {
+    Value cst = constant(c);
+    return arith::SubIOp::create(b, loc, v, cst);
+  }
+  Value ori(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
+  Value shli(Value v, int64_t c) {
+    Value cst = constant(c);
+    return arith::ShLIOp::create(b, loc, v, cst);
+  }
+  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value addf(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+
+private:
+  OpBuilder &b;
+  Location loc;
+  ValueRange bytes;
+  unsigned firstBlockLoop;
+};
+
+/// One byte an element reads: the byte at `offset` plus the row-major
+/// linearization of the block loops `loops` over their sizes. With loops
+/// (h, g, i) of sizes (2, 2, 8), {6, {1, 2}} is byte 6 + 8g + i and {0, {}}
+/// is byte 0 of every element.
+struct ByteRead {
+  int64_t offset;
+  SmallVector<unsigned> loops;
+};
+
+/// One GGUF block format as the lowering reads it. The elements of a block
+/// are visited by a row-major nest of loops of sizes `loops` (so the
+/// linearized position is the element's index in the block); `bytes` are the
+/// bytes one element needs; `decode` turns them into the element's f32
+/// value, computed exactly as llama.cpp's dequantizer does.
+struct BlockDecoder {
+  SmallVector<int64_t> loops;
+  SmallVector<ByteRead> bytes;
+  Value (*decode)(ElementReader &);
+
+  /// How many bytes `read` spans in one block.
+  int64_t getExtent(const ByteRead &read) const {
+    int64_t extent = 1;
+    for (unsigned loop : read.loops)
+      extent *= loops[loop];
+    return extent;
+  }
+};
+
+// Decoders name every operand before combining them: C++ leaves the order in
+// which call arguments are evaluated open, and the IR should not depend on it.
+
+/// q8_0: f16 d, int8 q[32]; x = q * d.
+static Value decodeQ8_0(ElementReader &r) {
+  Value d = r.f16(0);
+  Value q = r.signedByteAsF32(2);
+  return r.mulf(d, q);
+}
+
+/// q4_0: f16 d, u8 qs[16]; element h*16 + j is nibble h of qs[j];
+/// x = (nibble - 8) * d.
+static Value decodeQ4_0(ElementReader &r) {
+  Value d = r.f16(0);
+  Value q = r.sitofp(r.subi(r.nibble(2, 0), 8));
+  return r.mulf(d, q);
+}
+
+/// q4_1: f16 d, f16 m, u8 qs[16]; x = nibble * d + m.
+static Value decodeQ4_1(ElementReader &r) {
+  Value d = r.f16(0);
+  Value m = r.f16(2);
+  Value q = r.uitofp(r.nibble(4, 0));
+  return r.addf(r.mulf(d, q), m);
+}
+
+/// The 5-bit quant of q5_0/q5_1: nibble h of byte read `qs` with bit i of
+/// byte read `qh` on top (loops (h, g, i)).
+static Value fiveBitQuant(ElementReader &r, unsigned qh, unsigned qs) {
+  Value low = r.nibble(qs, 0);
+  Value high = r.shli(r.bit(qh, 2), 4);
+  return r.ori(low, high);
+}
+
+/// q5_0: f16 d, u32 qh, u8 qs[16]; element e's fifth bit is bit e of qh;
+/// x = (q - 16) * d.
+static Value decodeQ5_0(ElementReader &r) {
+  Value d = r.f16(0);
+  Value q = r.sitofp(r.subi(fiveBitQuant(r, 2, 3), 16));
+  return r.mulf(d, q);
+}
+
+/// q5_1: f16 d, f16 m, u32 qh, u8 qs[16]; x = q * d + m.
+static Value decodeQ5_1(ElementReader &r) {
+  Value d = r.f16(0);
+  Value m = r.f16(2);
+  Value q = r.uitofp(fiveBitQuant(r, 4, 5));
+  return r.addf(r.mulf(d, q), m);
+}
+
+/// The decoder of `scheme`, if this lowering knows its format. Geometry
+/// comes from the scheme; the quants always trail the block.
+static std::optional<BlockDecoder> getBlockDecoder(GGUFSchemeAttr scheme) {
+  int64_t size = scheme.getBlockSize(), blockBytes = scheme.getBlockBytes();
+  // Every format here starts with an f16 scale d (then an f16 min m for the
+  // _1 variants) and ends with its packed quants.
+  SmallVector<ByteRead> header = {{0, {}}, {1, {}}};
+  bool hasMin = false;
+  std::optional<BlockDecoder> decoder;
+  switch (scheme.getFormat()) {
+  case GGUFFormat::Q8_0:
+    // (j): quant byte j.
+    header.push_back({blockBytes - size, {0}});
+    decoder = BlockDecoder{{size}, header, decodeQ8_0};
+    break;
+  case GGUFFormat::Q4_1:
+    hasMin = true;
+    [[fallthrough]];
+  case GGUFFormat::Q4_0:
+    // (h, j): nibble h of quant byte j.
+    if (hasMin)
+      header.append({{2, {}}, {3, {}}});
+    header.push_back({blockBytes - size / 2, {1}});
+    decoder =
+        BlockDecoder{{2, size / 2}, header, hasMin ? decodeQ4_1 : decodeQ4_0};
+    break;
+  case GGUFFormat::Q5_1:
+    hasMin = true;
+    [[fallthrough]];
+  case GGUFFormat::Q5_0:
+    // (h, g, i): nibble h of quant byte 8g + i, and bit i of high-bit byte
+    // (size/16)h + g, i.e. bit h*size/2 + 8g + i of the high bits.
+    if (hasMin)
+      header.append({{2, {}}, {3, {}}});
+    header.push_back({static_cast<int64_t>(header.size()), {0, 1}});
+    header.push_back({blockBytes - size / 2, {1, 2}});
+    decoder = BlockDecoder{
+        {2, size / 16, 8}, header, hasMin ? decodeQ5_1 : decodeQ5_0};
+    break;
+  default:
+    return std::nullopt;
+  }
+
+  // The decoder must cover exactly one block of the scheme's geometry.
+  int64_t elements = 1;
+  for (int64_t n : decoder->loops)
+    elements *= n;
+  assert(elements == size && "the block loops miss elements");
+  assert(llvm::all_of(decoder->bytes,
+                      [&](const ByteRead &read) {
+                        return read.offset + decoder->getExtent(read) <=
+                               blockBytes;
+                      }) &&
+         "byte read past the block");
+  (void)elements;
+  return decoder;
+}
+
+//===----------------------------------------------------------------------===//
+// Shared pieces
+//===----------------------------------------------------------------------===//
+
+/// `v` converted to the float type `type`.
+static Value convertFloat(OpBuilder &b, Location loc, Value v, Type type) {
+  unsigned from = v.getType().getIntOrFloatBitWidth();
+  unsigned to = type.getIntOrFloatBitWidth();
+  if (v.getType() == type)
+    return v;
+  if (from < to)
+    return arith::ExtFOp::create(b, loc, type, v);
+  return arith::TruncFOp::create(b, loc, type, v);
+}
+
+/// The sizes of `v`'s dimensions with the innermost one replaced by `inner`.
+static SmallVector<OpFoldResult> getSizesWithInner(OpBuilder &b, Location loc,
+                                                   Value v,
+                                                   ArrayRef<int64_t> inner) {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, v);
+  sizes.pop_back();
+  for (int64_t n : inner)
+    sizes.push_back(b.getIndexAttr(n));
+  return sizes;
+}
+
+/// Splits the innermost dimension of `v` into `inner` (row-major).
+static Value expandInner(OpBuilder &b, Location loc, Value v,
+                         ArrayRef<int64_t> inner) {
+  auto type = cast<RankedTensorType>(v.getType());
+  int64_t rank = type.getRank();
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < rank - 1; ++i)
+    groups.push_back({i});
+  groups.emplace_back();
+  for (size_t i = 0; i < inner.size(); ++i)
+    groups.back().push_back(rank - 1 + i);
+  SmallVector<int64_t> shape(type.getShape().drop_back());
+  shape.append(inner.begin(), inner.end());
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), v, groups,
+      getSizesWithInner(b, loc, v, inner));
+}
+
+/// The raw bytes of `weight`, viewed as [outer..., blocks, blockBytes].
+static Value getBlockView(OpBuilder &b, Location loc, Value weight,
+                          GGUFSchemeAttr scheme) {
+  auto type = cast<QuantizedTensorType>(weight.getType());
+  int64_t blocks = type.getShape().back() / scheme.getBlockSize();
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = blocks * scheme.getBlockBytes();
+  Value bytes = ToBytesOp::create(
+      b, loc, RankedTensorType::get(shape, b.getI8Type()), weight);
+  return expandInner(b, loc, bytes, {blocks, scheme.getBlockBytes()});
+}
+
+/// The operands and indexing maps through which a generic reads `decoder`'s
+/// bytes from `blocks` ([rows..., blocks, blockBytes]). Each read becomes a
+/// slice of `blocks` starting at its offset, with the bytes it spans split
+/// into its loops, so that every map is a projected permutation
+/// (rows..., b, loops of the read...) and the generic stays vectorizable. The
+/// iteration space has `numLoops` loops: `rowLoops` address the rows,
+/// `blockLoop` the block, and the block's own loops follow it.
+static void getByteOperands(OpBuilder &b, Location loc,
+                            const BlockDecoder &decoder, Value blocks,
+                            unsigned numLoops, ArrayRef<unsigned> rowLoops,
+                            unsigned blockLoop,
+                            SmallVectorImpl<Value> &operands,
+                            SmallVectorImpl<AffineMap> &maps) {
+  auto type = cast<RankedTensorType>(blocks.getType());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, blocks);
+  SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+  MLIRContext *ctx = b.getContext();
+  for (const ByteRead &read : decoder.bytes) {
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+    offsets.back() = b.getIndexAttr(read.offset);
+    int64_t extent = decoder.getExtent(read);
+    sizes.back() = b.getIndexAttr(extent);
+    SmallVector<int64_t> shape(type.getShape());
+    shape.back() = extent;
+    // A byte every element of the block shares drops the innermost dimension.
+    if (read.loops.empty())
+      shape.pop_back();
+    auto sliceType = RankedTensorType::get(shape, type.getElementType());
+    Value slice = tensor::ExtractSliceOp::create(b, loc, sliceType, blocks,
+                                                 offsets, sizes, strides);
+    if (read.loops.size() > 1) {
+      SmallVector<int64_t> split;
+      for (unsigned loop : read.loops)
+        split.push_back(decoder.loops[loop]);
+      slice = expandInner(b, loc, slice, split);
+    }
+    operands.push_back(slice);
+
+    SmallVector<AffineExpr> results;
+    for (unsigned loop : rowLoops)
+      results.push_back(getAffineDimExpr(loop, ctx));
+    results.push_back(getAffineDimExpr(blockLoop, ctx));
+    for (unsigned loop : read.loops)
+      results.push_back(getAffineDimExpr(blockLoop + 1 + loop, ctx));
+    maps.push_back(AffineMap::get(numLoops, 0, results, ctx));
+  }
+}
+
+/// The decoder of `weight`'s scheme, or failure with the reason.
+static FailureOr<std::pair<GGUFSchemeAttr, BlockDecoder>>
+matchBlockFormat(PatternRewriter &rewriter, Operation *op, Value weight) {
+  auto scheme = dyn_cast<GGUFSchemeAttr>(
+      cast<QuantizedTensorType>(weight.getType()).getScheme());
+  if (!scheme)
+    return rewriter.notifyMatchFailure(op, "not a GGUF block format");
+  std::optional<BlockDecoder> decoder = getBlockDecoder(scheme);
+  if (!decoder)
+    return rewriter.notifyMatchFailure(op, "no decoder for this format");
+  return std::make_pair(scheme, std::move(*decoder));
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+/// qt.dequantize -> one parallel generic over (outer..., b, block loops...)
+/// writing [outer..., blocks, block loops...], collapsed to [outer..., K].
+struct LowerDequantize : OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(DequantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto format = matchBlockFormat(rewriter, op, op.getInput());
+    if (failed(format))
+      return failure();
+    GGUFSchemeAttr scheme = format->first;
+    const BlockDecoder &decoder = format->second;
+    Location loc = op.getLoc();
+    QuantizedTensorType inputType = op.getInput().getType();
+    RankedTensorType resultType = op.getType();
+    Type elementType = resultType.getElementType();
+
+    Value bytes = getBlockView(rewriter, loc, op.getInput(), scheme);
+    unsigned outer = inputType.getRank() - 1;
+    // [outer..., blocks, block loops...]: every dimension is one loop.
+    Value init = tensor::EmptyOp::create(
+        rewriter, loc, getSizesWithInner(rewriter, loc, bytes, decoder.loops),
+        elementType);
+    auto initType = cast<RankedTensorType>(init.getType());
+    unsigned numLoops = initType.getRank();
+
+    SmallVector<unsigned> rowLoops =
+        llvm::to_vector(llvm::seq<unsigned>(0, outer));
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    getByteOperands(rewriter, loc, decoder, bytes, numLoops, rowLoops, outer,
+                    inputs, maps);
+    maps.push_back(rewriter.getMultiDimIdentityMap(numLoops));
+    SmallVector<utils::IteratorType> iterators(numLoops,
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, initType, inputs, init, maps, iterators,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          ElementReader reader(b, loc, args.drop_back(), outer + 1);
+          Value value = decoder.decode(reader);
+          linalg::YieldOp::create(b, loc,
+                                  convertFloat(b, loc, value, elementType));
+        });
+
+    SmallVector<ReassociationIndices> groups;
+    for (unsigned i = 0; i < outer; ++i)
+      groups.push_back({i});
+    groups.push_back(llvm::to_vector<2>(llvm::seq<int64_t>(outer, numLoops)));
+    Value result = tensor::CollapseShapeOp::create(
+        rewriter, loc, generic.getResult(0), groups);
+    if (result.getType() != resultType)
+      result = tensor::CastOp::create(rewriter, loc, resultType, result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// qt.matmul -> one generic over (lead..., n, b, block loops...) that decodes
+/// each weight element inside the reduction over (b, block loops...) and
+/// accumulates in f32; x is viewed as [lead..., blocks, block loops...].
+struct LowerMatmul : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    auto format = matchBlockFormat(rewriter, op, op.getWeight());
+    if (failed(format))
+      return failure();
+    GGUFSchemeAttr scheme = format->first;
+    const BlockDecoder &decoder = format->second;
+    MLIRContext *ctx = getContext();
+    Location loc = op.getLoc();
+    QuantizedTensorType weightType = op.getWeight().getType();
+    RankedTensorType resultType = op.getType();
+    Type f32 = rewriter.getF32Type();
+    int64_t k = weightType.getShape()[1];
+    int64_t blocks = k / scheme.getBlockSize();
+
+    // A dynamic K in x is the weight's K (the verifier leaves it open).
+    Value x = op.getLhs();
+    auto xType = cast<RankedTensorType>(x.getType());
+    if (xType.isDynamicDim(xType.getRank() - 1)) {
+      SmallVector<int64_t> shape(xType.getShape());
+      shape.back() = k;
+      x = tensor::CastOp::create(
+          rewriter, loc, RankedTensorType::get(shape, xType.getElementType()),
+          x);
+    }
+    SmallVector<int64_t> inner = {blocks};
+    inner.append(decoder.loops);
+    Value xBlocks = expandInner(rewriter, loc, x, inner);
+    Value bytes = getBlockView(rewriter, loc, op.getWeight(), scheme);
+
+    // The accumulator: [lead..., N] zeros in f32.
+    unsigned lead = xType.getRank() - 1;
+    SmallVector<OpFoldResult> accSizes =
+        tensor::getMixedSizes(rewriter, loc, x);
+    accSizes.back() = tensor::getMixedSize(rewriter, loc, bytes, 0);
+    Value acc = tensor::EmptyOp::create(rewriter, loc, accSizes, f32);
+    Value zero = arith::ConstantOp::create(rewriter, loc, f32,
+                                           rewriter.getF32FloatAttr(0.0));
+    acc = linalg::FillOp::create(rewriter, loc, zero, acc).getResult(0);
+
+    // Loops: lead..., n, b, block loops...
+    unsigned n = lead, b = lead + 1;
+    unsigned numLoops = b + 1 + decoder.loops.size();
+    SmallVector<AffineExpr> xResults, accResults;
+    for (unsigned i = 0; i < numLoops; ++i) {
+      if (i != n)
+        xResults.push_back(getAffineDimExpr(i, ctx));
+      if (i <= n)
+        accResults.push_back(getAffineDimExpr(i, ctx));
+    }
+    SmallVector<Value> inputs = {xBlocks};
+    SmallVector<AffineMap> maps = {AffineMap::get(numLoops, 0, xResults, ctx)};
+    getByteOperands(rewriter, loc, decoder, bytes, numLoops, {n}, b, inputs,
+                    maps);
+    maps.push_back(AffineMap::get(numLoops, 0, accResults, ctx));
+    SmallVector<utils::IteratorType> iterators(numLoops,
+                                               utils::IteratorType::reduction);
+    for (unsigned i = 0; i <= n; ++i)
+      iterators[i] = utils::IteratorType::parallel;
+
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, acc.getType(), inputs, acc, maps, iterators,
+        [&](OpBuilder &bb, Location loc, ValueRange args) {
+          ElementReader reader(bb, loc, args.drop_front().drop_back(), b + 1);
+          Value w = decoder.decode(reader);
+          Value xf = convertFloat(bb, loc, args.front(), f32);
+          Value product = arith::MulFOp::create(bb, loc, xf, w);
+          Value sum = arith::AddFOp::create(bb, loc, args.back(), product);
+          linalg::YieldOp::create(bb, loc, sum);
+        });
+
+    Value result = generic.getResult(0);
+    Type elementType = resultType.getElementType();
+    if (elementType != f32)
+      result = castElements(rewriter, loc, result, elementType);
+    if (result.getType() != resultType)
+      result = tensor::CastOp::create(rewriter, loc, resultType, result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  /// `v` with its f32 elements converted to `elementType`.
+  static Value castElements(OpBuilder &b, Location loc, Value v,
+                            Type elementType) {
+    auto type = cast<RankedTensorType>(v.getType());
+    Value init = tensor::EmptyOp::create(
+        b, loc, tensor::getMixedSizes(b, loc, v), elementType);
+    AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+    SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                               utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), v, init, ArrayRef<AffineMap>{id, id},
+               iterators,
+               [&](OpBuilder &bb, Location loc, ValueRange args) {
+                 linalg::YieldOp::create(
+                     bb, loc, convertFloat(bb, loc, args[0], elementType));
+               })
+        .getResult(0);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+struct LowerToLinalgPass
+    : public kvant::qt::impl::LowerToLinalgPassBase<LowerToLinalgPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LowerDequantize, LowerMatmul>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+
+    // What is left has a format without a lowering: never leave it behind.
+    bool unsupported = false;
+    getOperation()->walk([&](Operation *op) {
+      Value quantized;
+      if (auto dequant = dyn_cast<DequantizeOp>(op))
+        quantized = dequant.getInput();
+      else if (auto matmul = dyn_cast<MatmulOp>(op))
+        quantized = matmul.getWeight();
+      else
+        return;
+      auto type = cast<QuantizedTensorType>(quantized.getType());
+      op->emitOpError("lowering of ") << type.getScheme().getFormatName()
+                                      << " to linalg is not implemented yet";
+      unsupported = true;
+    });
+    if (unsupported)
+      signalPassFailure();
+  }
+};
+
+} // namespace

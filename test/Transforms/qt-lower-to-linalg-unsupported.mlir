@@ -1,0 +1,27 @@
+// RUN: kvant-opt %s --qt-lower-to-linalg --split-input-file --verify-diagnostics
+
+// Formats without a decoder are reported, never left half-lowered.
+
+func.func @matmul_q4_k(%x: tensor<1x256xf32>) -> tensor<1x4xf32> {
+  %w = qt.weight "w" : !qt.tensor<4x256, #qt.gguf<q4_k>>
+  // expected-error @+1 {{'qt.matmul' op lowering of q4_k to linalg is not implemented yet}}
+  %y = qt.matmul %x, %w : tensor<1x256xf32>, !qt.tensor<4x256, #qt.gguf<q4_k>> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+func.func @dequantize_q6_k() -> tensor<4x256xf32> {
+  %w = qt.weight "w" : !qt.tensor<4x256, #qt.gguf<q6_k>>
+  // expected-error @+1 {{'qt.dequantize' op lowering of q6_k to linalg is not implemented yet}}
+  %d = qt.dequantize %w : !qt.tensor<4x256, #qt.gguf<q6_k>> -> tensor<4x256xf32>
+  return %d : tensor<4x256xf32>
+}
+
+// -----
+
+func.func @dequantize_grouped(%q: !qt.tensor<4x64, #qt.grouped<i8, group = 32, scale = f32>>) -> tensor<4x64xf32> {
+  // expected-error @+1 {{'qt.dequantize' op lowering of grouped i8 (group 32) to linalg is not implemented yet}}
+  %d = qt.dequantize %q : !qt.tensor<4x64, #qt.grouped<i8, group = 32, scale = f32>> -> tensor<4x64xf32>
+  return %d : tensor<4x64xf32>
+}

@@ -1,0 +1,144 @@
+"""Shared helpers for tests that compile MLIR with kvant-opt and run it on the CPU.
+
+* `kvant_opt()` / `require_kvant_opt()`: the built tool (build dir from $KVANT_BUILD_DIR, default
+  <repo>/build), or a clean pytest skip when it is not built.
+* `run_on_cpu(module, passes)`: kvant-opt with `passes`, then the reference CPU lowering of
+  docs (MLIR22.md), executed by mlir-runner; returns stdout.
+* `dense_hex(array)`: an exact `dense<"0x...">` literal (raw little-endian bytes).
+* `print_f32_bits(...)` / `parse_memrefs(stdout)`: print f32 tensors bit-exactly through
+  printMemrefI32 (printMemrefF32 rounds to 6 significant digits) and read them back.
+"""
+import os
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+LLVM_BIN = "/usr/lib/llvm-22/bin"
+LLVM_LIB = "/usr/lib/llvm-22/lib"
+RUNNER_LIBS = [os.path.join(LLVM_LIB, "libmlir_runner_utils.so"),
+               os.path.join(LLVM_LIB, "libmlir_c_runner_utils.so")]
+
+# Tensors to LLVM on the CPU: a correctness baseline, not a fast path.
+CPU_LOWERING = [
+    "--convert-elementwise-to-linalg",
+    "--one-shot-bufferize=bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map",
+    "--convert-linalg-to-loops",
+    "--convert-scf-to-cf",
+    "--expand-strided-metadata",
+    "--lower-affine",
+    "--finalize-memref-to-llvm",
+    "--convert-arith-to-llvm",
+    "--convert-math-to-llvm",
+    "--convert-cf-to-llvm",
+    "--convert-func-to-llvm",
+    "--reconcile-unrealized-casts",
+]
+
+PRINT_I32_DECL = ("func.func private @printMemrefI32(memref<*xi32>) "
+                  "attributes {llvm.emit_c_interface}")
+
+
+def build_dir():
+    d = os.environ.get("KVANT_BUILD_DIR", "build")
+    return d if os.path.isabs(d) else os.path.join(REPO_ROOT, d)
+
+
+def kvant_opt():
+    """Path of the built kvant-opt, or None."""
+    path = os.path.join(build_dir(), "bin", "kvant-opt")
+    return path if os.access(path, os.X_OK) else None
+
+
+def mlir_runner():
+    path = os.path.join(LLVM_BIN, "mlir-runner")
+    return path if os.access(path, os.X_OK) else shutil.which("mlir-runner")
+
+
+def require_kvant_opt():
+    """kvant-opt's path; skips the calling test when it or mlir-runner is missing."""
+    opt = kvant_opt()
+    if opt is None:
+        pytest.skip(f"kvant-opt is not built in {build_dir()} (set KVANT_BUILD_DIR)")
+    if mlir_runner() is None or not all(os.path.exists(lib) for lib in RUNNER_LIBS):
+        pytest.skip("mlir-runner or its runtime libraries are not installed")
+    return opt
+
+
+def run_opt(module, passes):
+    """kvant-opt `passes` on `module` (text); returns the output IR."""
+    proc = subprocess.run([require_kvant_opt(), *passes], input=module, capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        raise AssertionError(f"kvant-opt {' '.join(passes)} failed:\n{proc.stderr}")
+    return proc.stdout
+
+
+def run_on_cpu(module, passes=(), entry="main"):
+    """Runs `passes`, lowers to LLVM and executes `entry` (returning nothing); returns stdout."""
+    llvm_ir = run_opt(module, [*passes, *CPU_LOWERING])
+    proc = subprocess.run([mlir_runner(), "-e", entry, "-entry-point-result=void",
+                           "-shared-libs=" + ",".join(RUNNER_LIBS)],
+                          input=llvm_ir, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise AssertionError(f"mlir-runner failed:\n{proc.stderr}")
+    return proc.stdout
+
+
+def mlir_tensor_type(shape, element):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
+
+
+def dense_hex(array):
+    """An exact dense literal of `array` (its raw little-endian bytes)."""
+    data = np.ascontiguousarray(array)
+    if data.dtype.byteorder == ">":
+        data = data.byteswap().view(data.dtype.newbyteorder("<"))
+    return 'dense<"0x' + data.tobytes().hex().upper() + '">'
+
+
+def print_f32_bits(name, value, shape):
+    """MLIR lines printing the f32 tensor `value` (SSA name) of `shape` bit-exactly."""
+    f32 = mlir_tensor_type(shape, "f32")
+    i32 = mlir_tensor_type(shape, "i32")
+    memref = "memref<" + "".join(f"{d}x" for d in shape) + "i32>"
+    return (f"    %{name}_bits = arith.bitcast {value} : {f32} to {i32}\n"
+            f"    %{name}_buf = bufferization.to_buffer %{name}_bits : {i32} to {memref}\n"
+            f"    %{name}_any = memref.cast %{name}_buf : {memref} to memref<*xi32>\n"
+            f"    func.call @printMemrefI32(%{name}_any) : (memref<*xi32>) -> ()\n")
+
+
+_MEMREF = re.compile(r"Unranked Memref base@ = \S+ rank = (\d+) offset = \d+ "
+                     r"sizes = \[([^\]]*)\] strides = \[[^\]]*\] data =")
+
+
+def parse_memrefs(stdout, dtype=np.int32):
+    """Every memref printed by printMemref* in `stdout`, in order, as arrays. `dtype` is one
+    NumPy type for all of them or a sequence with one per memref (printMemrefI32 -> np.int32,
+    printMemrefF32 -> np.float32)."""
+    heads = list(_MEMREF.finditer(stdout))
+    dtypes = list(dtype) if isinstance(dtype, (list, tuple)) else [dtype] * len(heads)
+    assert len(dtypes) == len(heads), f"{len(heads)} memrefs printed, {len(dtypes)} types given"
+    arrays = []
+    for i, head in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(stdout)
+        shape = tuple(int(s) for s in head.group(2).split(",") if s.strip())
+        body = stdout[head.end():end]
+        if np.issubdtype(dtypes[i], np.integer):
+            values = [int(t) for t in re.findall(r"-?\d+", body)]
+        else:
+            values = [float(t) for t in
+                      re.findall(r"-?(?:nan|inf|\d+(?:\.\d*)?(?:e[-+]?\d+)?)", body)]
+        arr = np.array(values, dtype=dtypes[i])
+        assert arr.size == int(np.prod(shape)), f"memref {i}: {arr.size} values for {shape}"
+        arrays.append(arr.reshape(shape))
+    return arrays
+
+
+def parse_f32_bits(stdout):
+    """The tensors printed by `print_f32_bits` (when nothing else was printed), as float32."""
+    return [a.view(np.float32) for a in parse_memrefs(stdout, np.int32)]
