@@ -11,6 +11,7 @@
 #include "dialects/qt/Transforms/Passes.h"
 #include "dialects/spec/IR/SpecDialect.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "passes/Conversion/Passes.h"
 #include "passes/Transforms/Passes.h"
 
 void kvant::registerAllDialects(mlir::DialectRegistry &registry) {
@@ -21,6 +22,7 @@ void kvant::registerAllDialects(mlir::DialectRegistry &registry) {
 void kvant::registerAllPasses() {
   kv::registerKVPasses();
   qt::registerQtPasses();
+  registerConversionPasses();
   registerTransformsPasses();
   registerPipelines();
 }

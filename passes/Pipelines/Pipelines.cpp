@@ -29,11 +29,12 @@ std::string kvant::getCPUPipeline(const std::string &entry) {
          "kvant-bind-abi{entry=" +
          entry +
          "}, "
-         "qt-lower-to-linalg, canonicalize, cse, "
+         "qt-lower-to-linalg, func.func(convert-elementwise-to-linalg), "
+         "canonicalize, cse, "
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map}, "
          "buffer-deallocation-pipeline, "
-         "func.func(convert-linalg-to-loops), "
+         "kvant-memref-copy-to-linalg, func.func(convert-linalg-to-loops), "
          "convert-scf-to-cf, expand-strided-metadata, lower-affine, "
          "finalize-memref-to-llvm, convert-math-to-llvm, convert-math-to-libm, "
          "convert-arith-to-llvm, convert-cf-to-llvm, convert-func-to-llvm, "

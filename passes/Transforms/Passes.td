@@ -47,4 +47,16 @@ def BindABIPass : Pass<"kvant-bind-abi", "::mlir::ModuleOp"> {
                            "::kvant::qt::QtDialect"];
 }
 
+def MemRefCopyToLinalgPass : Pass<"kvant-memref-copy-to-linalg"> {
+  let summary = "Turn memref.copy into linalg.copy";
+  let description = [{
+    `finalize-memref-to-llvm` lowers a `memref.copy` it cannot prove
+    contiguous (a strided subview, such as a slab of the KV cache) to a call
+    of `memrefCopy` from MLIR's C runner utilities. Compiled models must not
+    need MLIR's libraries at run time, so copies become `linalg.copy` and
+    then loops like every other linalg op.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // KVANT_PASSES_TRANSFORMS_PASSES_TD

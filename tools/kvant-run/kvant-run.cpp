@@ -81,9 +81,32 @@ bool parseTokenList(const std::string &text, std::vector<int32_t> &out) {
   return !out.empty();
 }
 
+/// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one.
+size_t validUtf8Length(const std::string &s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
+                                              : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > s.size() || (n == 2 && c < 0xC2))
+    return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80)
+      return 0;
+  return n;
+}
+
+/// A JSON string body; bytes that are not valid UTF-8 (a model may emit any
+/// byte token) become U+FFFD so the output always parses.
 std::string jsonEscape(const std::string &s) {
   std::string out;
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t n = validUtf8Length(s, i);
+    if (n == 0) {
+      out += "\\ufffd";
+      ++i;
+      continue;
+    }
+    unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == '"' || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);
@@ -92,8 +115,9 @@ std::string jsonEscape(const std::string &s) {
       std::snprintf(buf, sizeof(buf), "\\u%04x", c);
       out += buf;
     } else {
-      out += static_cast<char>(c);
+      out.append(s, i, n);
     }
+    i += n;
   }
   return out;
 }
@@ -268,10 +292,11 @@ int main(int argc, char **argv) {
   if (!model->forward(prompt, logits, error))
     return fail(error);
   auto t1 = std::chrono::steady_clock::now();
-  if (!opts.dumpLogits.empty() &&
-      !writeAtomically(opts.dumpLogits, logits.data(),
-                       logits.size() * sizeof(float), error))
-    return fail(error);
+  // --dump-logits records every row the model produced: the prompt's, then
+  // one per decoded token.
+  std::vector<float> dumped;
+  if (!opts.dumpLogits.empty())
+    dumped = logits;
 
   if (!opts.json && opts.havePrompt) {
     std::fputs(opts.prompt.c_str(), stdout);
@@ -297,8 +322,14 @@ int main(int argc, char **argv) {
     if (!model->forward({next}, logits, error))
       return fail(error);
     last = logits.data();
+    if (!opts.dumpLogits.empty())
+      dumped.insert(dumped.end(), logits.begin(), logits.end());
   }
   std::string rest = stream.finish();
+  if (!opts.dumpLogits.empty() &&
+      !writeAtomically(opts.dumpLogits, dumped.data(),
+                       dumped.size() * sizeof(float), error))
+    return fail(error);
   text += rest;
   auto t2 = std::chrono::steady_clock::now();
   double prefillS = seconds(t0, t1), decodeS = seconds(t1, t2);

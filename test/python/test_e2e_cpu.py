@@ -1,0 +1,157 @@
+"""End to end on the CPU: GGUF -> kvant-compile -> model.so -> kvant-run, checked
+against the independent NumPy reference (test/reference/llama_ref.py, which
+dequantizes with the `gguf` package and shares no code with kvant).
+
+Tolerances: the compiled code dequantizes exactly as gguf does and computes in
+float32, the reference in float64, so logits agree to float32 rounding of a
+few layers: max |diff| <= 2e-3 * max |logit| (observed ~1e-5 relative).
+Greedy generation must give identical tokens for 32 steps.
+"""
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from gguf_llama_writer import LlamaHParams, write_llama_gguf
+from make_random_gguf import random_tensors, synthetic_llama_tokenizer
+from kvant_testing import build_dir, REPO_ROOT
+
+REL_TOL = 2e-3
+FORMATS = ["F32", "F16", "Q8_0", "Q4_0"]
+
+
+def tool(name):
+    path = os.path.join(build_dir(), "bin", name)
+    if not os.access(path, os.X_OK):
+        pytest.skip(f"{name} is not built in {build_dir()}")
+    return path
+
+
+def run(args, check=True):
+    proc = subprocess.run(args, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+def tiny_hparams(arch="llama"):
+    return LlamaHParams(vocab_size=300, dim=64, n_layers=2, n_heads=4, n_kv_heads=2,
+                        ffn_dim=128, context_length=64, arch=arch)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("e2e")
+
+
+def make_model(workdir, weight_type, arch="llama", seed=0):
+    hp = tiny_hparams(arch)
+    path = os.path.join(workdir, f"tiny-{arch}-{weight_type}.gguf")
+    if not os.path.exists(path):
+        write_llama_gguf(path, hp, random_tensors(hp, seed), synthetic_llama_tokenizer(hp.vocab_size),
+                         weight_type=weight_type)
+    return path
+
+
+def compile_model(gguf_path):
+    so = gguf_path[:-len(".gguf")] + ".so"
+    if not os.path.exists(so):
+        run([tool("kvant-compile"), gguf_path, "--target=cpu", "-o", so])
+    return so
+
+
+def kvant_logits(so, gguf_path, tokens, workdir, vocab):
+    out = os.path.join(workdir, "logits.bin")
+    run([tool("kvant-run"), so, "--weights", gguf_path, "--tokens", ",".join(map(str, tokens)),
+         "-n", "0", "--dump-logits", out])
+    return np.fromfile(out, dtype=np.float32).reshape(len(tokens), vocab)
+
+
+@pytest.mark.parametrize("weight_type", FORMATS)
+def test_prefill_logits_match_reference(workdir, weight_type):
+    from llama_ref import LlamaReference
+    path = make_model(workdir, weight_type)
+    so = compile_model(path)
+    tokens = [1, 17, 42, 99, 7, 250, 3, 64, 128, 5, 77, 200]
+    got = kvant_logits(so, path, tokens, workdir, 300)
+    want = LlamaReference(path).forward(tokens)
+    err = np.max(np.abs(got - want)) / np.max(np.abs(want))
+    assert err <= REL_TOL, f"{weight_type}: max relative logit error {err:.2e}"
+    assert (np.argmax(got, axis=1) == np.argmax(want, axis=1)).mean() >= 0.9
+
+
+@pytest.mark.parametrize("weight_type", ["F32", "Q8_0"])
+def test_greedy_generation_matches_reference(workdir, weight_type):
+    from llama_ref import LlamaReference
+    path = make_model(workdir, weight_type)
+    so = compile_model(path)
+    prompt = [1, 5, 9, 13]
+    proc = run([tool("kvant-run"), so, "--weights", path, "--tokens", ",".join(map(str, prompt)),
+                "-n", "32", "--json"])
+    got = json.loads(proc.stdout)["tokens"]
+    want = list(LlamaReference(path).generate_greedy(prompt, 32))
+    # kvant-run stops early at an end-of-generation token; compare what it made.
+    assert len(got) >= 1
+    assert got == want[:len(got)], f"kvant {got}\nref   {want}"
+
+
+def test_qwen2_biases_and_neox_rope(workdir):
+    from llama_ref import LlamaReference
+    path = make_model(workdir, "F32", arch="qwen2")
+    so = compile_model(path)
+    tokens = [1, 2, 3, 4, 5, 6, 7, 8]
+    got = kvant_logits(so, path, tokens, workdir, 300)
+    want = LlamaReference(path).forward(tokens)
+    assert np.max(np.abs(got - want)) / np.max(np.abs(want)) <= REL_TOL
+
+
+def test_incremental_decode_equals_prefill(workdir):
+    """Decoding token by token through the KV cache gives prefill's logits."""
+    path = make_model(workdir, "Q8_0")
+    so = compile_model(path)
+    steps_file = os.path.join(workdir, "steps.bin")
+    proc = run([tool("kvant-run"), so, "--weights", path, "--tokens", "1", "-n", "6",
+                "--json", "--dump-logits", steps_file])
+    generated = json.loads(proc.stdout)["tokens"]
+    steps = np.fromfile(steps_file, dtype=np.float32).reshape(-1, 300)
+    sequence = [1] + generated[:len(steps) - 1]
+    assert len(steps) == len(sequence) >= 2
+    full = kvant_logits(so, path, sequence, workdir, 300)
+    assert np.max(np.abs(full - steps)) / np.max(np.abs(full)) <= 1e-4
+
+
+def test_artifact_refuses_other_shapes(workdir):
+    """One artifact serves files of the same shapes and formats, and no other."""
+    q8 = make_model(workdir, "Q8_0")
+    q4 = make_model(workdir, "Q4_0")
+    proc = run([tool("kvant-run"), compile_model(q8), "--weights", q4, "--tokens", "1,2"],
+               check=False)
+    assert proc.returncode == 1
+    assert "was compiled for Q8_0" in proc.stderr and "recompile" in proc.stderr
+
+
+def test_prompt_longer_than_context(workdir):
+    path = make_model(workdir, "F32")
+    so = compile_model(path)
+    tokens = ",".join(["5"] * 65)
+    proc = run([tool("kvant-run"), so, "--weights", path, "--tokens", tokens, "-n", "1"],
+               check=False)
+    assert proc.returncode == 1
+    assert "65 tokens exceed the context of 64" in proc.stderr
+
+
+def test_bundled_model_generates_text(workdir):
+    gguf_path = os.path.join(REPO_ROOT, "models", "tiny-llama", "tiny-llama-f16.gguf")
+    if not os.path.exists(gguf_path):
+        pytest.skip("bundled model missing")
+    so = os.path.join(workdir, "bundled.so")
+    run([tool("kvant-compile"), gguf_path, "--context", "128", "-o", so])
+    proc = run([tool("kvant-run"), so, "--weights", gguf_path, "-p", "In the beginning",
+                "-n", "24", "--json"])
+    out = json.loads(proc.stdout)
+    assert len(out["tokens"]) >= 8
+    words = out["text"].split()
+    assert len(words) >= 4, out["text"]
