@@ -20,12 +20,16 @@ void buildOptimizePipeline(mlir::OpPassManager &pm);
 /// The whole CPU compilation, from the imported model to the LLVM dialect,
 /// as the textual list of passes of a module pass manager
 /// (`kvant-opt --pass-pipeline='builtin.module(...)'` runs it, or any prefix
-/// of it, step by step). `entry` is the model function.
-std::string getCPUPipeline(const std::string &entry = "forward");
+/// of it, step by step). `entry` is the model function. With `parallel`, the
+/// parallel loops of every op run on OpenMP threads, and the artifact links
+/// libomp.
+std::string getCPUPipeline(const std::string &entry = "forward",
+                           bool parallel = false);
 
 /// Adds getCPUPipeline() to `pm` (a module pass manager).
 mlir::LogicalResult buildCPUPipeline(mlir::OpPassManager &pm,
-                                     const std::string &entry = "forward");
+                                     const std::string &entry = "forward",
+                                     bool parallel = false);
 
 /// Registers the named pipelines with the global pass registry.
 void registerPipelines();

@@ -4,6 +4,7 @@
 //             [--temp T --top-k K --top-p P --seed S] [--json]
 //   kvant-run model.so --weights model.gguf --tokens 1,2,3 -n 8
 //   kvant-run model.so --weights model.gguf --perplexity heldout.txt
+//   (--threads N: threads of an artifact compiled with parallel loops)
 //
 // Memory-maps the weights, owns the KV cache, tokenizes with the GGUF's
 // tokenizer, runs the compiled entry point, samples, streams the text and
@@ -32,7 +33,7 @@ namespace {
 struct Options {
   std::string artifact, weights, prompt, tokens, perplexityFile, dumpLogits;
   bool havePrompt = false, json = false, noBos = false;
-  int64_t numPredict = 64, pplChunk = 0;
+  int64_t numPredict = 64, pplChunk = 0, threads = 0;
   SamplingParams sampling;
 };
 
@@ -42,7 +43,7 @@ int usage() {
                "         (-p TEXT | --tokens ID,ID,... | --perplexity FILE)\n"
                "         [-n N] [--temp T] [--top-k K] [--top-p P] "
                "[--seed S]\n"
-               "         [--no-bos] [--json] [--ppl-chunk N] "
+               "         [--threads N] [--no-bos] [--json] [--ppl-chunk N] "
                "[--dump-logits FILE]\n");
   return 1;
 }
@@ -222,6 +223,9 @@ int main(int argc, char **argv) {
     } else if (arg == "-n") {
       if (!parseInt(value("-n"), opts.numPredict) || opts.numPredict < 0)
         return fail("-n must be a non-negative integer");
+    } else if (arg == "--threads" || arg == "-t") {
+      if (!parseInt(value("--threads"), opts.threads) || opts.threads < 1)
+        return fail("--threads must be a positive integer");
     } else if (arg == "--ppl-chunk") {
       if (!parseInt(value("--ppl-chunk"), opts.pplChunk))
         return fail("--ppl-chunk must be an integer");
@@ -264,6 +268,10 @@ int main(int argc, char **argv) {
   if (!Sampler::validate(opts.sampling, error))
     return fail(error);
 
+  // Artifacts compiled with parallel loops use OpenMP, which reads its
+  // thread count when the library is loaded.
+  if (opts.threads > 0)
+    setenv("OMP_NUM_THREADS", std::to_string(opts.threads).c_str(), 1);
   std::unique_ptr<CompiledModel> model =
       CompiledModel::load(opts.artifact, opts.weights, error);
   if (!model)
