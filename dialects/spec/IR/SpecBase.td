@@ -52,7 +52,8 @@ def Spec_Dialect : Dialect {
         caches(%cache0 : !kv.cache<...>) : !spec.tree<4, depth = 3>, tensor<4xi32>
     ```
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::kvant::kv::KVDialect"];
   let hasConstantMaterializer = 1;
   let useDefaultTypePrinterParser = 1;
   let useDefaultAttributePrinterParser = 1;

@@ -3,6 +3,7 @@
 #ifndef KVANT_DIALECTS_SPEC_IR_SPECOPS_H
 #define KVANT_DIALECTS_SPEC_IR_SPECOPS_H
 
+#include "dialects/kv/IR/KVDialect.h"
 #include "dialects/spec/IR/SpecDialect.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"

@@ -215,6 +215,9 @@ def Spec_VerifyOp : Spec_Op<"verify", [Pure, AttrSizedOperandSegments]> {
 // AcceptOp
 //===----------------------------------------------------------------------===//
 
+def Spec_KVCache : Type<CPred<"::llvm::isa<::kvant::kv::CacheType>($_self)">,
+                        "KV cache", "::kvant::kv::CacheType">;
+
 def Spec_AcceptOp : Spec_Op<"accept", [Pure]> {
   let summary = "Commit a verdict: accepted tokens and trimmed caches";
   let description = [{
@@ -235,8 +238,9 @@ def Spec_AcceptOp : Spec_Op<"accept", [Pure]> {
     ```
   }];
   let arguments = (ins Spec_AnyTree:$tree, Index:$count, Spec_TokenIds:$path,
-                       I32:$bonus, Variadic<AnyType>:$caches);
-  let results = (outs Spec_TokenSequence:$tokens, Variadic<AnyType>:$updated);
+                       I32:$bonus, Variadic<Spec_KVCache>:$caches);
+  let results = (outs Spec_TokenSequence:$tokens,
+                      Variadic<Spec_KVCache>:$updated);
   let assemblyFormat = [{
     $tree `,` $count `,` $path `,` $bonus
     (`caches` `(` $caches^ `:` custom<CacheTypes>(type($caches), type($updated)) `)`)?

@@ -278,16 +278,24 @@ func.func @accept_path(%tree: !spec.tree<5, depth = 2>, %n: index, %p: tensor<2x
 
 // -----
 
-func.func @accept_cache_count(%tree: !spec.tree<5, depth = 2>, %n: index, %p: tensor<3xi32>, %b: i32, %c: memref<?xf16>) {
+func.func @accept_cache_count(%tree: !spec.tree<5, depth = 2>, %n: index, %p: tensor<3xi32>, %b: i32, %c: !kv.cache<layers = 1, heads = 2, head_dim = 16, page = 16, capacity = 64, f16>) {
   // expected-error @+1 {{has 1 caches but 0 updated caches}}
-  %t = "spec.accept"(%tree, %n, %p, %b, %c) : (!spec.tree<5, depth = 2>, index, tensor<3xi32>, i32, memref<?xf16>) -> tensor<?xi32>
+  %t = "spec.accept"(%tree, %n, %p, %b, %c) : (!spec.tree<5, depth = 2>, index, tensor<3xi32>, i32, !kv.cache<layers = 1, heads = 2, head_dim = 16, page = 16, capacity = 64, f16>) -> tensor<?xi32>
   return
 }
 
 // -----
 
-func.func @accept_cache_type(%tree: !spec.tree<5, depth = 2>, %n: index, %p: tensor<3xi32>, %b: i32, %c: memref<?xf16>) {
-  // expected-error @+1 {{updated cache #0 has type 'memref<?xf32>' but the cache has type 'memref<?xf16>'}}
-  %t, %u = "spec.accept"(%tree, %n, %p, %b, %c) : (!spec.tree<5, depth = 2>, index, tensor<3xi32>, i32, memref<?xf16>) -> (tensor<?xi32>, memref<?xf32>)
+func.func @accept_cache_type(%tree: !spec.tree<5, depth = 2>, %n: index, %p: tensor<3xi32>, %b: i32, %c: !kv.cache<layers = 1, heads = 2, head_dim = 16, page = 16, capacity = 64, f16>) {
+  // expected-error @+1 {{updated cache #0 has type '!kv.cache<layers = 1, heads = 2, head_dim = 16, page = 16, capacity = 64, f32>' but the cache has type '!kv.cache<layers = 1, heads = 2, head_dim = 16, page = 16, capacity = 64, f16>'}}
+  %t, %u = "spec.accept"(%tree, %n, %p, %b, %c) : (!spec.tree<5, depth = 2>, index, tensor<3xi32>, i32, !kv.cache<layers = 1, heads = 2, head_dim = 16, page = 16, capacity = 64, f16>) -> (tensor<?xi32>, !kv.cache<layers = 1, heads = 2, head_dim = 16, page = 16, capacity = 64, f32>)
+  return
+}
+
+// -----
+
+func.func @accept_not_a_cache(%tree: !spec.tree<5, depth = 2>, %n: index, %p: tensor<3xi32>, %b: i32, %c: memref<?xf16>) {
+  // expected-error @+1 {{'spec.accept' op operand #4 must be variadic of KV cache, but got 'memref<?xf16>'}}
+  %t, %u = "spec.accept"(%tree, %n, %p, %b, %c) : (!spec.tree<5, depth = 2>, index, tensor<3xi32>, i32, memref<?xf16>) -> (tensor<?xi32>, memref<?xf16>)
   return
 }
