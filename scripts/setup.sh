@@ -11,7 +11,8 @@ build=${KVANT_BUILD_DIR:-$root/build}
 llvm=/usr/lib/llvm-22
 
 apt_packages=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
-              lld-22 cmake ninja-build ccache python3 python3-venv)
+              lld-22 cmake ninja-build ccache python3 python3-venv
+              python3-dev)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
@@ -44,7 +45,10 @@ export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 mkdir -p "$CCACHE_DIR"
 ccache --max-size=5G >/dev/null
 
-# Configuring again is cheap and picks up changed options.
+# Configuring again is cheap and picks up changed options. The Python
+# package (KVANT_ENABLE_PYTHON, nanobind from requirements.txt) is staged in
+# $build/python: PYTHONPATH=$build/python imports it; pip install ./python
+# installs it instead.
 cmake -G Ninja -S "$root" -B "$build" \
     -DCMAKE_BUILD_TYPE="${KVANT_BUILD_TYPE:-Release}" \
     -DMLIR_DIR=$llvm/lib/cmake/mlir \
@@ -56,5 +60,6 @@ cmake -G Ninja -S "$root" -B "$build" \
     -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
     -DLLVM_ENABLE_ASSERTIONS=ON \
     -DKVANT_ENABLE_WERROR=ON \
+    -DKVANT_ENABLE_PYTHON=ON \
     -DPython3_EXECUTABLE="$venv/bin/python" >/dev/null
 cmake --build "$build"

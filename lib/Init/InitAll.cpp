@@ -1,5 +1,6 @@
 //===- InitAll.cpp - register kvant's dialects, passes and pipelines ------===//
 
+#include "kvant/CUDAPipeline.h"
 #include "kvant/InitAllDialects.h"
 #include "kvant/InitAllPasses.h"
 #include "kvant/Pipelines.h"
@@ -25,4 +26,5 @@ void kvant::registerAllPasses() {
   registerConversionPasses();
   registerTransformsPasses();
   registerPipelines();
+  registerCUDAPipelines();
 }

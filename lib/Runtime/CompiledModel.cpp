@@ -1,6 +1,10 @@
 //===- CompiledModel.cpp - load and run a compiled model artifact ---------===//
 
 #include "lib/Runtime/CompiledModel.h"
+#include "lib/Runtime/CUDADriver.h"
+
+#include <cstdlib>
+#include <cstring>
 
 #include <dlfcn.h>
 
@@ -40,9 +44,18 @@ std::string dimsString(const std::vector<int64_t> &dims) {
 
 std::unique_ptr<CompiledModel>
 CompiledModel::load(const std::string &artifactPath,
-                    const std::string &weightsPath, std::string &error) {
+                    const std::string &weightsPath, std::string &error,
+                    Device device) {
   std::unique_ptr<CompiledModel> model(new CompiledModel());
-  model->library = dlopen(artifactPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  model->device = device;
+  // A CUDA artifact loads its kernels when it is opened.
+  if (device == Device::CUDA && !cuda::initialize(error))
+    return nullptr;
+  // dlopen searches the library path for a bare file name.
+  std::string openPath = artifactPath.find('/') == std::string::npos
+                             ? "./" + artifactPath
+                             : artifactPath;
+  model->library = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!model->library) {
     const char *why = dlerror();
     error = artifactPath + ": cannot load: " + (why ? why : "unknown error");
@@ -58,10 +71,33 @@ CompiledModel::load(const std::string &artifactPath,
     error = artifactPath + ": " + error;
     return nullptr;
   }
-  if (model->desc.target != "cpu") {
+  bool isCUDA = model->desc.target.rfind("cuda:", 0) == 0;
+  if (model->desc.target != "cpu" && !isCUDA) {
     error = artifactPath + ": compiled for target '" + model->desc.target +
             "', which this runtime does not run";
     return nullptr;
+  }
+  if (isCUDA != (device == Device::CUDA)) {
+    error = artifactPath + ": compiled for target '" + model->desc.target +
+            "'; run it with --device " + (isCUDA ? "cuda" : "cpu");
+    return nullptr;
+  }
+  if (isCUDA) {
+    // e.g. "cuda:sm_90": the kernels run on compute capability 9.0 and up
+    // (fatbins carry PTX the driver compiles for newer GPUs).
+    int wanted = std::atoi(model->desc.target.c_str() + 8);
+    int have = cuda::getComputeCapability();
+    if (have < wanted) {
+      error = artifactPath + ": compiled for " + model->desc.target + " but " +
+              cuda::getDeviceName() + " is sm_" + std::to_string(have) +
+              "; recompile with --target=cuda:sm_" + std::to_string(have);
+      return nullptr;
+    }
+    std::string loadError = cuda::takeError();
+    if (!loadError.empty()) {
+      error = artifactPath + ": cannot load its GPU kernels: " + loadError;
+      return nullptr;
+    }
   }
   model->entry = reinterpret_cast<EntryFn>(
       dlsym(model->library, model->desc.entry.c_str()));
@@ -109,11 +145,52 @@ CompiledModel::load(const std::string &artifactPath,
   int64_t cacheElements = 1;
   for (int64_t d : model->desc.cacheShape)
     cacheElements *= d;
-  model->cache.assign(cacheElements, 0.0f);
+  if (device == Device::CPU) {
+    model->cache.assign(cacheElements, 0.0f);
+    return model;
+  }
+
+  // Managed memory that the card cannot hold can hang the GPU: check first.
+  size_t cacheBytes = cacheElements * sizeof(float);
+  size_t offsetsBytes = model->offsets.size() * sizeof(int64_t);
+  size_t needed = file.getFileSize() + cacheBytes + offsetsBytes;
+  size_t freeBytes = 0, totalBytes = 0;
+  if (!cuda::getMemoryInfo(freeBytes, totalBytes, error))
+    return nullptr;
+  if (needed > freeBytes / 10 * 9) {
+    error = weightsPath + ": the weights and KV cache need " +
+            std::to_string(needed >> 20) + " MiB but the GPU has " +
+            std::to_string(freeBytes >> 20) + " MiB free";
+    return nullptr;
+  }
+  if (!model->reserveManaged(model->managedWeights, file.getFileSize(),
+                             error) ||
+      !model->reserveManaged(model->managedOffsets, offsetsBytes, error) ||
+      !model->reserveManaged(model->managedCache, cacheBytes, error))
+    return nullptr;
+  std::memcpy(model->managedWeights.data, file.getData(), file.getFileSize());
+  std::memcpy(model->managedOffsets.data, model->offsets.data(), offsetsBytes);
+  std::memset(model->managedCache.data, 0, cacheBytes);
   return model;
 }
 
+bool CompiledModel::reserveManaged(ManagedBuffer &buffer, size_t bytes,
+                                   std::string &error) {
+  if (buffer.data && buffer.bytes >= bytes)
+    return true;
+  cuda::freeManaged(buffer.data);
+  buffer = {};
+  buffer.data = cuda::allocManaged(bytes, error);
+  if (!buffer.data)
+    return false;
+  buffer.bytes = bytes;
+  return true;
+}
+
 CompiledModel::~CompiledModel() {
+  for (ManagedBuffer *buffer : {&managedWeights, &managedOffsets,
+                                &managedCache, &managedTokens, &managedLogits})
+    cuda::freeManaged(buffer->data);
   if (library)
     dlclose(library);
 }
@@ -138,6 +215,8 @@ bool CompiledModel::forward(const std::vector<int32_t> &tokens,
       return false;
     }
   logits.resize(n * desc.vocabSize);
+  if (device == Device::CUDA)
+    return forwardCUDA(tokens, logits, error);
   auto weightsRef = makeMemRef<uint8_t, 1>(
       const_cast<uint8_t *>(weights->getData()),
       {static_cast<int64_t>(weights->getFileSize())});
@@ -149,6 +228,41 @@ bool CompiledModel::forward(const std::vector<int32_t> &tokens,
   auto logitsRef = makeMemRef<float, 2>(logits.data(), {n, desc.vocabSize});
   entry(&weightsRef, &offsetsRef, &tokensRef, position, &cacheRef,
         &logitsRef);
+  position += n;
+  return true;
+}
+
+bool CompiledModel::forwardCUDA(const std::vector<int32_t> &tokens,
+                                std::vector<float> &logits,
+                                std::string &error) {
+  int64_t n = static_cast<int64_t>(tokens.size());
+  size_t logitsBytes = logits.size() * sizeof(float);
+  if (!reserveManaged(managedTokens, n * sizeof(int32_t), error) ||
+      !reserveManaged(managedLogits, logitsBytes, error))
+    return false;
+  std::memcpy(managedTokens.data, tokens.data(), n * sizeof(int32_t));
+  auto weightsRef = makeMemRef<uint8_t, 1>(
+      static_cast<uint8_t *>(managedWeights.data),
+      {static_cast<int64_t>(weights->getFileSize())});
+  auto offsetsRef =
+      makeMemRef<int64_t, 1>(static_cast<int64_t *>(managedOffsets.data),
+                             {static_cast<int64_t>(offsets.size())});
+  auto tokensRef =
+      makeMemRef<int32_t, 1>(static_cast<int32_t *>(managedTokens.data), {n});
+  auto cacheRef = makeMemRef<float, 5>(static_cast<float *>(managedCache.data),
+                                       desc.cacheShape);
+  auto logitsRef = makeMemRef<float, 2>(
+      static_cast<float *>(managedLogits.data), {n, desc.vocabSize});
+  entry(&weightsRef, &offsetsRef, &tokensRef, position, &cacheRef,
+        &logitsRef);
+  std::string launchError = cuda::takeError();
+  if (!launchError.empty()) {
+    error = "the GPU failed: " + launchError;
+    return false;
+  }
+  if (!cuda::synchronize(error))
+    return false;
+  std::memcpy(logits.data(), managedLogits.data, logitsBytes);
   position += n;
   return true;
 }

@@ -20,13 +20,20 @@
 
 namespace kvant::runtime {
 
+/// Where a model runs; an artifact runs only on the device it was compiled
+/// for (its descriptor's target: "cpu" or "cuda:<chip>").
+enum class Device { CPU, CUDA };
+
 class CompiledModel {
 public:
   /// Loads the artifact and the weights; returns null and sets `error` (which
-  /// names the offending file) on any mismatch.
+  /// names the offending file) on any mismatch. With Device::CUDA the CUDA
+  /// driver is loaded first, and the weights, the KV cache and every buffer
+  /// the artifact uses live in CUDA managed memory.
   static std::unique_ptr<CompiledModel> load(const std::string &artifactPath,
                                              const std::string &weightsPath,
-                                             std::string &error);
+                                             std::string &error,
+                                             Device device = Device::CPU);
   ~CompiledModel();
 
   const artifact::Descriptor &getDescriptor() const { return desc; }
@@ -57,6 +64,19 @@ private:
   std::vector<int64_t> offsets;
   std::vector<float> cache;
   int64_t position = 0;
+
+  /// Device::CUDA: managed copies of what the entry point reads and writes.
+  Device device = Device::CPU;
+  struct ManagedBuffer {
+    void *data = nullptr;
+    size_t bytes = 0;
+  };
+  ManagedBuffer managedWeights, managedOffsets, managedCache, managedTokens,
+      managedLogits;
+  bool forwardCUDA(const std::vector<int32_t> &tokens,
+                   std::vector<float> &logits, std::string &error);
+  /// `buffer` with room for `bytes` (reallocated when too small).
+  bool reserveManaged(ManagedBuffer &buffer, size_t bytes, std::string &error);
 };
 
 } // namespace kvant::runtime

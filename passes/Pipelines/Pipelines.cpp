@@ -33,32 +33,44 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel) {
   // replace with kvant-opt; the stages are:
   //   model level:  fuse dequantization, clean up
   //   loop level:   llm and qt ops to linalg, the KV cache to tensors, the
-  //                 entry point to the artifact's ABI
+  //                 entry point to the artifact's ABI; matmuls by [N, K]
+  //                 weights (quantized or float) to vector GEMV loops over
+  //                 the weight rows, the rest to linalg
   //   buffers:      one-shot bufferization, deallocation
-  //   loops:        serial, or the parallel dimensions of every linalg op as
-  //                 OpenMP work-sharing loops over the cores
-  //   LLVM:         the LLVM dialect
+  //   loops:        serial, or the parallel dimensions of every linalg op
+  //                 and the GEMVs' row loops as OpenMP work-sharing loops
+  //                 over the cores
+  //   LLVM:         the LLVM dialect (vector reductions may be reassociated:
+  //                 they are tree sums of f32 partial sums)
   std::string pipeline =
       "qt-fuse-dequant, canonicalize, cse, "
       "convert-llm-to-linalg, kv-lower-to-tensor, "
       "kvant-bind-abi{entry=" +
       entry +
       "}, "
-      "qt-lower-to-linalg, func.func(convert-elementwise-to-linalg), "
+      "qt-lower-matmul-to-vector, qt-lower-to-linalg, "
+      "func.func(convert-elementwise-to-linalg), "
       "canonicalize, cse, "
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map}, "
       "buffer-deallocation-pipeline, kvant-memref-copy-to-linalg, ";
+  // Vector transfers become plain loads here (they are in bounds and
+  // contiguous); f32 sums may be reassociated into trees.
+  const std::string vectorToLLVM =
+      "convert-vector-to-llvm{reassociate-fp-reductions=1}, ";
   if (parallel)
     // finalize-memref-to-llvm lowers the alloca scopes that scf-to-openmp
     // creates, so it runs while their bodies are still single blocks.
-    pipeline += "func.func(convert-linalg-to-parallel-loops), "
-                "convert-scf-to-openmp, expand-strided-metadata, lower-affine, "
-                "finalize-memref-to-llvm, convert-scf-to-cf, ";
+    pipeline += "scf-forall-to-parallel, "
+                "func.func(convert-linalg-to-parallel-loops), "
+                "convert-scf-to-openmp, convert-vector-to-scf, "
+                "expand-strided-metadata, lower-affine, " +
+                vectorToLLVM + "finalize-memref-to-llvm, convert-scf-to-cf, ";
   else
-    pipeline += "func.func(convert-linalg-to-loops), convert-scf-to-cf, "
-                "expand-strided-metadata, lower-affine, "
-                "finalize-memref-to-llvm, ";
+    pipeline += "scf-forall-to-for, func.func(convert-linalg-to-loops), "
+                "convert-vector-to-scf, convert-scf-to-cf, "
+                "expand-strided-metadata, lower-affine, " +
+                vectorToLLVM + "finalize-memref-to-llvm, ";
   pipeline += "convert-math-to-llvm, convert-math-to-libm, "
               "convert-arith-to-llvm, ";
   if (parallel)
@@ -69,11 +81,11 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel) {
 }
 
 LogicalResult kvant::buildCPUPipeline(OpPassManager &pm,
-                                      const std::string &entry,
-                                      bool parallel) {
+                                      const std::string &entry, bool parallel) {
   std::string errors;
   llvm::raw_string_ostream errorStream(errors);
-  if (failed(parsePassPipeline(getCPUPipeline(entry, parallel), pm, errorStream))) {
+  if (failed(parsePassPipeline(getCPUPipeline(entry, parallel), pm,
+                               errorStream))) {
     llvm::errs() << "kvant: cannot build the CPU pipeline: " << errors << "\n";
     return failure();
   }

@@ -142,3 +142,19 @@ def parse_memrefs(stdout, dtype=np.int32):
 def parse_f32_bits(stdout):
     """The tensors printed by `print_f32_bits` (when nothing else was printed), as float32."""
     return [a.view(np.float32) for a in parse_memrefs(stdout, np.int32)]
+
+
+def import_kvant():
+    """The kvant Python package: the one built in <build dir>/python (scripts/setup.sh builds
+    it with KVANT_ENABLE_PYTHON=ON), else an installed one (pip install ./python); skips the
+    calling test when neither imports."""
+    import importlib
+    import sys
+    staged = os.path.join(build_dir(), "python")
+    if os.path.isdir(os.path.join(staged, "kvant")) and staged not in sys.path:
+        sys.path.insert(0, staged)
+    try:
+        return importlib.import_module("kvant")
+    except ImportError as e:
+        pytest.skip(f"the kvant Python package is not importable ({e}); build with "
+                    f"-DKVANT_ENABLE_PYTHON=ON or pip install ./python")

@@ -17,7 +17,7 @@ import pytest
 
 from gguf_llama_writer import LlamaHParams, write_llama_gguf
 from make_random_gguf import random_tensors, synthetic_llama_tokenizer
-from kvant_testing import build_dir, REPO_ROOT
+from kvant_testing import build_dir, import_kvant, REPO_ROOT
 
 REL_TOL = 2e-3
 FORMATS = ["F32", "F16", "Q8_0", "Q4_0"]
@@ -99,11 +99,13 @@ def test_greedy_generation_matches_reference(workdir, weight_type):
 
 
 def test_qwen2_biases_and_neox_rope(workdir):
+    """Through the Python package (kvant.compile, kvant.Model), not the tools."""
     from llama_ref import LlamaReference
+    kvant = import_kvant()
     path = make_model(workdir, "F32", arch="qwen2")
-    so = compile_model(path)
+    so = kvant.compile(path, path[:-len(".gguf")] + "-py.so")
     tokens = [1, 2, 3, 4, 5, 6, 7, 8]
-    got = kvant_logits(so, path, tokens, workdir, 300)
+    got = kvant.Model(so, path).forward(tokens)
     want = LlamaReference(path).forward(tokens)
     assert np.max(np.abs(got - want)) / np.max(np.abs(want)) <= REL_TOL
 

@@ -4,7 +4,8 @@
 //             [--temp T --top-k K --top-p P --seed S] [--json]
 //   kvant-run model.so --weights model.gguf --tokens 1,2,3 -n 8
 //   kvant-run model.so --weights model.gguf --perplexity heldout.txt
-//   (--threads N: threads of an artifact compiled with parallel loops)
+//   (--threads N: threads of an artifact compiled with parallel loops;
+//    --device cuda: an artifact compiled with --target=cuda, on the GPU)
 //
 // Memory-maps the weights, owns the KV cache, tokenizes with the GGUF's
 // tokenizer, runs the compiled entry point, samples, streams the text and
@@ -34,6 +35,7 @@ struct Options {
   std::string artifact, weights, prompt, tokens, perplexityFile, dumpLogits;
   bool havePrompt = false, json = false, noBos = false;
   int64_t numPredict = 64, pplChunk = 0, threads = 0;
+  Device device = Device::CPU;
   SamplingParams sampling;
 };
 
@@ -44,7 +46,8 @@ int usage() {
                "         [-n N] [--temp T] [--top-k K] [--top-p P] "
                "[--seed S]\n"
                "         [--threads N] [--no-bos] [--json] [--ppl-chunk N] "
-               "[--dump-logits FILE]\n");
+               "[--dump-logits FILE]\n"
+               "         [--device cpu|cuda]\n");
   return 1;
 }
 
@@ -226,6 +229,14 @@ int main(int argc, char **argv) {
     } else if (arg == "--threads" || arg == "-t") {
       if (!parseInt(value("--threads"), opts.threads) || opts.threads < 1)
         return fail("--threads must be a positive integer");
+    } else if (arg == "--device") {
+      std::string name = value("--device");
+      if (name == "cpu")
+        opts.device = Device::CPU;
+      else if (name == "cuda")
+        opts.device = Device::CUDA;
+      else
+        return fail("--device must be cpu or cuda");
     } else if (arg == "--ppl-chunk") {
       if (!parseInt(value("--ppl-chunk"), opts.pplChunk))
         return fail("--ppl-chunk must be an integer");
@@ -273,7 +284,7 @@ int main(int argc, char **argv) {
   if (opts.threads > 0)
     setenv("OMP_NUM_THREADS", std::to_string(opts.threads).c_str(), 1);
   std::unique_ptr<CompiledModel> model =
-      CompiledModel::load(opts.artifact, opts.weights, error);
+      CompiledModel::load(opts.artifact, opts.weights, error, opts.device);
   if (!model)
     return fail(error);
   std::unique_ptr<Tokenizer> tokenizer =

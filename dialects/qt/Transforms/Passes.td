@@ -82,4 +82,65 @@ def LowerToLinalgPass : Pass<"qt-lower-to-linalg"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def LowerMatmulToVectorPass : Pass<"qt-lower-matmul-to-vector"> {
+  let summary = "Lower matmuls by [N, K] weights to vector GEMV loops";
+  let description = [{
+    Decode multiplies one activation row by every weight, so it runs at the
+    speed weights are read. This pass rewrites, on tensors and before
+    `qt-lower-to-linalg`, each `qt.matmul` whose weight is a GGUF block
+    format with a vector decoder (q8_0, q4_0, q4_1, q5_0, q5_1) and, with
+    `float-weights`, each transposed-B `linalg.matmul` of float weights (the
+    F32/F16/BF16 projections of `convert-llm-to-linalg`), into
+
+    * an `scf.forall` over the weight's rows `n` (the loop that runs in
+      parallel), holding
+    * an `scf.for` over the rows `m` of the activations (any leading
+      dimensions are flattened), holding
+    * an `scf.for` over the row's blocks that decodes one block of 32 weights
+      to a `vector<32xf32>` (`vector.transfer_read` of the block's bytes from
+      `qt.to_bytes`, viewed `[N, blocks, blockBytes]`; shifts and masks for
+      nibbles and high bits; the f16 scale broadcast) and adds its product
+      with the matching slice of `x` into a vector accumulator with
+      `vector.fma`;
+    * one `vector.reduction <add>` per output element, inserted into column
+      `n` of the result, which `tensor.parallel_insert_slice` writes back.
+
+    The result is the same tensor, accumulated in f32 and bufferizable in
+    place. A format is one function that decodes a block to a vector. Other
+    formats are left to `qt-lower-to-linalg`.
+
+    ```mlir
+    %y = qt.matmul %x, %w : tensor<1x64xf32>, !qt.tensor<128x64, #qt.gguf<q8_0>>
+        -> tensor<1x128xf32>
+    // becomes
+    %y = scf.forall (%n) in (128) shared_outs(%out = %empty) -> (tensor<1x128xf32>) {
+      %col = tensor.extract_slice %out[0, %n] [1, 1] [1, 1]
+      %r = scf.for %m = %c0 to %c1 step %c1 iter_args(%c = %col) -> (tensor<1x1xf32>) {
+        %acc = scf.for %b = %c0 to %c2 step %c1 iter_args(%a = %zeros) -> (vector<32xf32>) {
+          %q = vector.transfer_read %view[%n, %b, %c2], %pad : tensor<128x2x34xi8>, vector<32xi8>
+          ...
+          %next = vector.fma %w, %xs, %a : vector<32xf32>
+          scf.yield %next : vector<32xf32>
+        }
+        %s = vector.reduction <add>, %acc : vector<32xf32> into f32
+        %u = tensor.insert %s into %c[%m, %c0] : tensor<1x1xf32>
+        scf.yield %u : tensor<1x1xf32>
+      }
+      scf.forall.in_parallel {
+        tensor.parallel_insert_slice %r into %out[0, %n] [1, 1] [1, 1]
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"floatWeights", "float-weights", "bool", /*default=*/"true",
+           "Also lower transposed-B linalg.matmul of float weights">,
+  ];
+  let dependentDialects = ["::kvant::qt::QtDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // KVANT_DIALECTS_QT_TRANSFORMS_PASSES_TD

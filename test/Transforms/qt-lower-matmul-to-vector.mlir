@@ -1,0 +1,137 @@
+// RUN: kvant-opt %s --qt-lower-matmul-to-vector --split-input-file | FileCheck %s
+// RUN: kvant-opt %s --qt-lower-matmul-to-vector=float-weights=false --split-input-file | FileCheck %s --check-prefix=NOFLOAT
+
+// q8_0, M = 1: a parallel loop over the weight rows; per row, a loop over the
+// 2 blocks reading each block's f16 scale and 32 quants from the bytes viewed
+// as [N, blocks, 34]; the block's dot product with x's slice is a chain of
+// fmas over 8-wide slices, scaled once into an 8-wide accumulator; one
+// reduction per output element.
+// CHECK-LABEL: func.func @q8_0
+// CHECK-SAME: (%[[X:.*]]: tensor<1x64xf32>, %[[B:.*]]: tensor<8x68xi8>)
+func.func @q8_0(%x: tensor<1x64xf32>, %b: tensor<8x68xi8>) -> tensor<1x8xf32> {
+  // CHECK-NOT: qt.matmul
+  // CHECK: %[[V:.*]] = tensor.expand_shape %[[B]] {{\[}}[0], [1, 2]] output_shape [8, 2, 34] : tensor<8x68xi8> into tensor<8x2x34xi8>
+  // CHECK: %[[E:.*]] = tensor.empty() : tensor<1x8xf32>
+  // CHECK: %[[Y:.*]] = scf.forall (%[[N:.*]]) in (8) shared_outs(%[[OUT:.*]] = %[[E]]) -> (tensor<1x8xf32>)
+  // CHECK: %[[COL:.*]] = tensor.extract_slice %[[OUT]][0, %[[N]]] [1, 1] [1, 1]
+  // CHECK: %[[R:.*]] = scf.for %[[M:.*]] = {{.*}} iter_args(%[[C:.*]] = %[[COL]]) -> (tensor<1x1xf32>)
+  // CHECK: %[[ACC:.*]] = scf.for %[[BLK:.*]] = {{.*}} iter_args(%[[A:.*]] = %{{.*}}) -> (vector<8xf32>)
+  // CHECK: %[[DB:.*]] = vector.transfer_read %[[V]][%[[N]], %[[BLK]], %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<8x2x34xi8>, vector<2xi8>
+  // CHECK: %[[DH:.*]] = vector.bitcast %[[DB]] : vector<2xi8> to vector<1xf16>
+  // CHECK: %[[D:.*]] = arith.extf
+  // CHECK: %[[QB:.*]] = vector.transfer_read %[[V]][%[[N]], %[[BLK]], %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<8x2x34xi8>, vector<32xi8>
+  // CHECK: %[[Q:.*]] = arith.sitofp %[[QB]] : vector<32xi8> to vector<32xf32>
+  // CHECK: %[[XS:.*]] = vector.transfer_read %[[X]][%[[M]], %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<1x64xf32>, vector<32xf32>
+  // CHECK: %[[Q0:.*]] = vector.extract_strided_slice %[[Q]] {offsets = [0], sizes = [8], strides = [1]}
+  // CHECK: %[[X0:.*]] = vector.extract_strided_slice %[[XS]] {offsets = [0], sizes = [8], strides = [1]}
+  // CHECK: %[[P0:.*]] = arith.mulf %[[Q0]], %[[X0]] : vector<8xf32>
+  // CHECK: %[[P1:.*]] = vector.fma %{{.*}}, %{{.*}}, %[[P0]] : vector<8xf32>
+  // CHECK: %[[P2:.*]] = vector.fma %{{.*}}, %{{.*}}, %[[P1]] : vector<8xf32>
+  // CHECK: %[[P3:.*]] = vector.fma %{{.*}}, %{{.*}}, %[[P2]] : vector<8xf32>
+  // CHECK: %[[DS:.*]] = vector.broadcast %[[D]] : f32 to vector<8xf32>
+  // CHECK: %[[NEXT:.*]] = vector.fma %[[DS]], %[[P3]], %[[A]] : vector<8xf32>
+  // CHECK: scf.yield %[[NEXT]] : vector<8xf32>
+  // CHECK: %[[S:.*]] = vector.reduction <add>, %[[ACC]] : vector<8xf32> into f32
+  // CHECK: %[[U:.*]] = tensor.insert %[[S]] into %[[C]][%[[M]], %{{.*}}] : tensor<1x1xf32>
+  // CHECK: scf.yield %[[U]]
+  // CHECK: scf.forall.in_parallel
+  // CHECK-NEXT: tensor.parallel_insert_slice %[[R]] into %[[OUT]][0, %[[N]]] [1, 1] [1, 1]
+  // CHECK: return %[[Y]]
+  %w = qt.from_bytes %b : tensor<8x68xi8> -> !qt.tensor<8x64, #qt.gguf<q8_0>>
+  %y = qt.matmul %x, %w : tensor<1x64xf32>, !qt.tensor<8x64, #qt.gguf<q8_0>> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
+// q4_0 with leading dimensions: x is flattened to [M, K] and the result
+// expanded back; the nibbles are split with a mask and a shift and joined in
+// llama.cpp's order (low nibbles first), then offset by 8.
+// CHECK-LABEL: func.func @q4_0_batch
+func.func @q4_0_batch(%x: tensor<2x?x64xf32>, %b: tensor<8x36xi8>) -> tensor<2x?x8xf32> {
+  // CHECK: %[[XM:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<2x?x64xf32> into tensor<?x64xf32>
+  // CHECK: scf.forall
+  // CHECK: %[[P:.*]] = vector.transfer_read %{{.*}} : tensor<8x2x18xi8>, vector<16xi8>
+  // CHECK: %[[LO:.*]] = arith.andi %[[P]], %{{.*}} : vector<16xi8>
+  // CHECK: %[[HI:.*]] = arith.shrui %[[P]], %{{.*}} : vector<16xi8>
+  // CHECK: %[[NIB:.*]] = vector.shuffle %[[LO]], %[[HI]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xi8>, vector<16xi8>
+  // CHECK: %[[Q:.*]] = arith.subi %[[NIB]], %{{.*}} : vector<32xi8>
+  // CHECK: arith.sitofp %[[Q]] : vector<32xi8> to vector<32xf32>
+  // CHECK: vector.fma
+  // CHECK: vector.reduction <add>
+  // CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [2, %{{.*}}, 8] : tensor<?x8xf32> into tensor<2x?x8xf32>
+  %w = qt.from_bytes %b : tensor<8x36xi8> -> !qt.tensor<8x64, #qt.gguf<q4_0>>
+  %y = qt.matmul %x, %w : tensor<2x?x64xf32>, !qt.tensor<8x64, #qt.gguf<q4_0>> -> tensor<2x?x8xf32>
+  return %y : tensor<2x?x8xf32>
+}
+
+// -----
+
+// q5_1: the fifth bits come from the u32 at byte 4 (bit j for element j,
+// tested in bytes: byte j/8 spread to element j, masked with 1 << (j % 8));
+// with a minimum, the weights are decoded in full (one fma) and accumulated
+// 32 wide.
+// CHECK-LABEL: func.func @q5_1
+func.func @q5_1(%x: tensor<1x32xf32>, %b: tensor<4x24xi8>) -> tensor<1x4xf32> {
+  // CHECK: %[[QH:.*]] = vector.transfer_read %{{.*}} : tensor<4x1x24xi8>, vector<4xi8>
+  // CHECK: %[[SPREAD:.*]] = vector.shuffle %[[QH]], %[[QH]] [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3] : vector<4xi8>, vector<4xi8>
+  // CHECK: %[[BITS:.*]] = arith.andi %[[SPREAD]], %{{.*}} : vector<32xi8>
+  // CHECK: %[[SET:.*]] = arith.cmpi ne, %[[BITS]], %{{.*}} : vector<32xi8>
+  // CHECK: %[[HIGH:.*]] = arith.select %[[SET]], %{{.*}}, %{{.*}} : vector<32xi1>, vector<32xi8>
+  // CHECK: %[[Q:.*]] = arith.ori %{{.*}}, %[[HIGH]] : vector<32xi8>
+  // CHECK: arith.uitofp %[[Q]] : vector<32xi8> to vector<32xf32>
+  // CHECK: %[[W:.*]] = vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<32xf32>
+  // CHECK: vector.fma %[[W]], %{{.*}}, %{{.*}} : vector<32xf32>
+  // CHECK: vector.reduction <add>, %{{.*}} : vector<32xf32> into f32
+  %w = qt.from_bytes %b : tensor<4x24xi8> -> !qt.tensor<4x32, #qt.gguf<q5_1>>
+  %y = qt.matmul %x, %w : tensor<1x32xf32>, !qt.tensor<4x32, #qt.gguf<q5_1>> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// Formats without a vector decoder are left to qt-lower-to-linalg.
+// CHECK-LABEL: func.func @q4_k
+func.func @q4_k(%x: tensor<1x256xf32>, %w: !qt.tensor<4x256, #qt.gguf<q4_k>>) -> tensor<1x4xf32> {
+  // CHECK-NOT: scf.forall
+  // CHECK: qt.matmul
+  %y = qt.matmul %x, %w : tensor<1x256xf32>, !qt.tensor<4x256, #qt.gguf<q4_k>> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// F16 weights read transposed by linalg.matmul: blocks of 32 halves widened
+// to f32; the destination (here a zero fill) is added to each sum.
+// CHECK-LABEL: func.func @f16
+// NOFLOAT-LABEL: func.func @f16
+// NOFLOAT: linalg.matmul
+func.func @f16(%x: tensor<?x64xf32>, %w: tensor<16x64xf16>) -> tensor<?x16xf32> {
+  // CHECK-NOT: linalg.matmul
+  // CHECK: %[[F:.*]] = linalg.fill
+  // CHECK: scf.forall (%[[N:.*]]) in (16) shared_outs(%[[OUT:.*]] = %[[F]]) -> (tensor<?x16xf32>)
+  // CHECK: %[[WS:.*]] = vector.transfer_read %{{.*}}[%[[N]], %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<16x64xf16>, vector<32xf16>
+  // CHECK: %[[WF:.*]] = arith.extf %[[WS]] : vector<32xf16> to vector<32xf32>
+  // CHECK: vector.fma %[[WF]]
+  // CHECK: %[[S:.*]] = vector.reduction <add>
+  // CHECK: %[[PRIOR:.*]] = tensor.extract
+  // CHECK: arith.addf %[[PRIOR]], %[[S]] : f32
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %x, %c0 : tensor<?x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty(%m) : tensor<?x16xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %y = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%x, %w : tensor<?x64xf32>, tensor<16x64xf16>) outs(%acc : tensor<?x16xf32>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// A plain (not transposed) matmul is not a GEMV by weight rows.
+// CHECK-LABEL: func.func @not_transposed
+func.func @not_transposed(%x: tensor<4x64xf32>, %w: tensor<64x16xf32>, %acc: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  // CHECK: linalg.matmul
+  %y = linalg.matmul ins(%x, %w : tensor<4x64xf32>, tensor<64x16xf32>) outs(%acc : tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}

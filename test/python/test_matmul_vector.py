@@ -1,0 +1,205 @@
+"""Numeric test of qt-lower-matmul-to-vector against the gguf dequantizer and NumPy.
+
+Block formats: random float weights are quantized with `gguf.quants.quantize` (the bytes
+llama.cpp stores) and embedded in an MLIR module (`arith.constant` i8 -> `qt.from_bytes`) with
+float32 activations; `qt.matmul` runs for M = 1, M = 3, a batch dimension, a dynamic M through
+a function boundary and N not a multiple of anything.
+Float weights: a transposed-B `linalg.matmul` (what convert-llm-to-linalg emits for F32/F16
+weights) with a non-zero destination, which the lowering must add, and a K of 48 (blocks of
+16 elements).
+
+The module goes through `--qt-lower-matmul-to-vector` and a CPU lowering that includes the
+vector dialect (VECTOR_CPU_LOWERING, the CPU pipeline's order: forall to loops or to OpenMP,
+vector to LLVM with reassociated f32 reductions), runs under mlir-runner and prints results
+bit-exactly (f32 bits via printMemrefI32).
+
+Reference and tolerance: `x @ deq.T` in float64 (plus the destination) from the gguf package's
+dequantization of the same bytes (F16 weights: their exact f32 values). kvant decodes each
+weight exactly as llama.cpp does and accumulates in f32 partial sums reduced as a tree, so the
+error is f32 rounding of a K-term sum; asserted: max|y - ref| <= 1e-4 * max|ref|.
+"""
+import subprocess
+
+import numpy as np
+import pytest
+from gguf import GGMLQuantizationType
+from gguf.quants import dequantize, quantize
+
+from kvant_testing import (PRINT_I32_DECL, RUNNER_LIBS, dense_hex, mlir_runner,
+                           mlir_tensor_type, parse_f32_bits, print_f32_bits, require_kvant_opt,
+                           run_opt)
+
+BLOCK_FORMATS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
+RTOL = 1e-4
+
+
+def vector_cpu_lowering(parallel):
+    """Tensors with vector code to LLVM, as the CPU pipeline orders it."""
+    loops = (["--scf-forall-to-parallel", "--convert-linalg-to-parallel-loops",
+              "--convert-scf-to-openmp"] if parallel else
+             ["--scf-forall-to-for", "--convert-linalg-to-loops"])
+    return [
+        "--convert-elementwise-to-linalg",
+        "--one-shot-bufferize=bufferize-function-boundaries "
+        "function-boundary-type-conversion=identity-layout-map",
+        *loops,
+        "--convert-vector-to-scf",
+        "--expand-strided-metadata",
+        "--lower-affine",
+        "--convert-vector-to-llvm=reassociate-fp-reductions=1",
+        "--finalize-memref-to-llvm",
+        "--convert-scf-to-cf",
+        "--convert-arith-to-llvm",
+        "--convert-math-to-llvm",
+        *(["--convert-openmp-to-llvm"] if parallel else []),
+        "--convert-cf-to-llvm",
+        "--convert-func-to-llvm",
+        "--convert-ub-to-llvm",
+        "--reconcile-unrealized-casts",
+    ]
+
+
+def run_vectorized(module, parallel=False):
+    llvm_ir = run_opt(module, ["--qt-lower-matmul-to-vector", "--qt-lower-to-linalg",
+                               *vector_cpu_lowering(parallel)])
+    libs = list(RUNNER_LIBS)
+    if parallel:
+        libs.append("/usr/lib/llvm-22/lib/libomp.so")
+    proc = subprocess.run([mlir_runner(), "-e", "main", "-entry-point-result=void",
+                           "-shared-libs=" + ",".join(libs)],
+                          input=llvm_ir, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise AssertionError(f"mlir-runner failed:\n{proc.stderr}")
+    return parse_f32_bits(proc.stdout)
+
+
+def random_weight(rng, shape):
+    """Normal values with a per-row magnitude spread, one all-zero block, one shifted block."""
+    w = rng.standard_normal(shape) * rng.uniform(0.05, 3.0, (shape[0], 1))
+    w[0, :32] = 0.0
+    w[-1, -32:] += 2.5  # all-positive block: exercises the min of q4_1/q5_1
+    return w.astype(np.float32)
+
+
+def check(name, y, ref):
+    assert y.shape == ref.shape, name
+    rel = np.max(np.abs(y.astype(np.float64) - ref)) / np.max(np.abs(ref))
+    print(f"{name}: max relative error {rel:.3g}")
+    assert rel <= RTOL, f"{name}: max|y - ref| / max|ref| = {rel:.3g} > {RTOL}"
+
+
+# (name, weight shape [N, K], x shape, dynamic M)
+BLOCK_CASES = [
+    ("m1", (40, 256), (1, 256), False),
+    ("m1_odd_n", (37, 64), (1, 64), False),
+    ("m3", (24, 128), (3, 128), False),
+    ("batch", (16, 96), (2, 3, 96), False),
+    ("dyn", (8, 64), (3, 64), True),
+]
+
+
+def build_block_module(fmt, inputs):
+    scheme = f"#qt.gguf<{fmt.lower()}>"
+
+    def qtype(shape):
+        return "!qt.tensor<" + "x".join(map(str, shape)) + f", {scheme}>"
+
+    helpers, body = [], []
+    for name, wshape, xshape, dynamic in BLOCK_CASES:
+        raw, x = inputs[name]
+        btype = mlir_tensor_type(raw.shape, "i8")
+        yshape = xshape[:-1] + (wshape[0],)
+        xtype, ytype = mlir_tensor_type(xshape, "f32"), mlir_tensor_type(yshape, "f32")
+        body.append(f"    %{name}_b = arith.constant {dense_hex(raw)} : {btype}\n"
+                    f"    %{name}_x = arith.constant {dense_hex(x)} : {xtype}\n")
+        if dynamic:
+            dx = mlir_tensor_type(("?",) + xshape[1:], "f32")
+            dy = mlir_tensor_type(("?",) + yshape[1:], "f32")
+            helpers.append(
+                f"  func.func @{name}(%x: {dx}, %b: {btype}) -> {dy} {{\n"
+                f"    %w = qt.from_bytes %b : {btype} -> {qtype(wshape)}\n"
+                f"    %y = qt.matmul %x, %w : {dx}, {qtype(wshape)} -> {dy}\n"
+                f"    return %y : {dy}\n  }}\n")
+            body.append(f"    %{name}_xd = tensor.cast %{name}_x : {xtype} to {dx}\n"
+                        f"    %{name}_yd = func.call @{name}(%{name}_xd, %{name}_b)"
+                        f" : ({dx}, {btype}) -> {dy}\n"
+                        f"    %{name}_y = tensor.cast %{name}_yd : {dy} to {ytype}\n")
+        else:
+            body.append(f"    %{name}_w = qt.from_bytes %{name}_b : {btype} -> {qtype(wshape)}\n"
+                        f"    %{name}_y = qt.matmul %{name}_x, %{name}_w"
+                        f" : {xtype}, {qtype(wshape)} -> {ytype}\n")
+        body.append(print_f32_bits(name, f"%{name}_y", yshape))
+    return ("module {\n  " + PRINT_I32_DECL + "\n" + "".join(helpers) +
+            "  func.func @main() {\n" + "".join(body) + "    return\n  }\n}\n")
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "openmp"])
+@pytest.mark.parametrize("fmt", BLOCK_FORMATS)
+def test_block_formats_match_gguf(fmt, parallel):
+    require_kvant_opt()
+    qtype = getattr(GGMLQuantizationType, fmt)
+    rng = np.random.default_rng(BLOCK_FORMATS.index(fmt) + 11)
+    inputs, refs = {}, {}
+    for name, wshape, xshape, _ in BLOCK_CASES:
+        raw = quantize(random_weight(rng, wshape), qtype)
+        deq = dequantize(raw, qtype).astype(np.float64)
+        x = rng.standard_normal(xshape).astype(np.float32)
+        inputs[name] = (raw, x)
+        refs[name] = x.astype(np.float64) @ deq.T
+    module = build_block_module(fmt, inputs)
+    assert "qt.matmul" not in run_opt(module, ["--qt-lower-matmul-to-vector"]), \
+        f"a {fmt} matmul was left to the reference lowering"
+    results = run_vectorized(module, parallel)
+    assert len(results) == len(BLOCK_CASES)
+    for (name, *_), y in zip(BLOCK_CASES, results):
+        check(f"{fmt} {name}", y, refs[name])
+
+
+# (name, weight dtype, M, N, K)
+FLOAT_CASES = [
+    ("f16_m1", "f16", 1, 40, 256),
+    ("f16_m3", "f16", 3, 24, 64),
+    ("f32_m1", "f32", 1, 17, 128),
+    ("f16_k48", "f16", 2, 8, 48),
+]
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "openmp"])
+def test_float_weights_match_numpy(parallel):
+    require_kvant_opt()
+    rng = np.random.default_rng(7)
+    helpers, body, refs = [], [], []
+    maps = ("indexing_maps = [affine_map<(m, n, k) -> (m, k)>, "
+            "affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]")
+    for name, wdtype, m, n, k in FLOAT_CASES:
+        w = rng.standard_normal((n, k)).astype(np.float16 if wdtype == "f16" else np.float32)
+        x = rng.standard_normal((m, k)).astype(np.float32)
+        acc = rng.standard_normal((m, n)).astype(np.float32)
+        xtype, wtype = mlir_tensor_type((m, k), "f32"), mlir_tensor_type((n, k), wdtype)
+        ytype, dx = mlir_tensor_type((m, n), "f32"), mlir_tensor_type(("?", k), "f32")
+        dy = mlir_tensor_type(("?", n), "f32")
+        # Dynamic M through a function boundary, as the model's token dimension.
+        helpers.append(
+            f"  func.func @{name}(%x: {dx}, %w: {wtype}, %acc: {dy}) -> {dy} {{\n"
+            f"    %y = linalg.matmul {maps} ins(%x, %w : {dx}, {wtype})"
+            f" outs(%acc : {dy}) -> {dy}\n"
+            f"    return %y : {dy}\n  }}\n")
+        body.append(
+            f"    %{name}_x = arith.constant {dense_hex(x)} : {xtype}\n"
+            f"    %{name}_w = arith.constant {dense_hex(w)} : {wtype}\n"
+            f"    %{name}_a = arith.constant {dense_hex(acc)} : {ytype}\n"
+            f"    %{name}_xd = tensor.cast %{name}_x : {xtype} to {dx}\n"
+            f"    %{name}_ad = tensor.cast %{name}_a : {ytype} to {dy}\n"
+            f"    %{name}_yd = func.call @{name}(%{name}_xd, %{name}_w, %{name}_ad)"
+            f" : ({dx}, {wtype}, {dy}) -> {dy}\n"
+            f"    %{name}_y = tensor.cast %{name}_yd : {dy} to {ytype}\n")
+        body.append(print_f32_bits(name, f"%{name}_y", (m, n)))
+        refs.append(acc.astype(np.float64) + x.astype(np.float64) @ w.astype(np.float64).T)
+    module = ("module {\n  " + PRINT_I32_DECL + "\n" + "".join(helpers) +
+              "  func.func @main() {\n" + "".join(body) + "    return\n  }\n}\n")
+    lowered = run_opt(module, ["--qt-lower-matmul-to-vector"])
+    assert "linalg.matmul" not in lowered, "a float matmul was not vectorized"
+    results = run_vectorized(module, parallel)
+    assert len(results) == len(FLOAT_CASES)
+    for (name, *_), y, ref in zip(FLOAT_CASES, results, refs):
+        check(name, y, ref)
