@@ -267,7 +267,7 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
 
   mlir::PassManager pm(&context);
   if (isCUDA ? failed(kvant::buildCUDAPipeline(pm, "forward", cudaTarget))
-             : failed(kvant::buildCPUPipeline(pm))) {
+             : failed(kvant::buildCPUPipeline(pm, "forward", options.parallel))) {
     error = std::string("cannot build the ") + (isCUDA ? "CUDA" : "CPU") +
             " pipeline";
     return false;
@@ -316,6 +316,8 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
   SmallVector<StringRef> args = {
       clang, "-O3",  marchFlag, "-shared", "-fPIC", "-Wno-override-module",
       "-o",  soPath, irPath,    "-lm"};
+  if (options.parallel && !isCUDA)
+    args.push_back("-fopenmp");
   std::string execError;
   int rc = sys::ExecuteAndWait(clang, args, std::nullopt, {}, 0, 0, &execError);
   if (rc != 0) {

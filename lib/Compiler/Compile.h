@@ -44,6 +44,10 @@ struct CompileOptions {
   int64_t contextLength = 0;
   /// CPU to generate code for (clang's -march).
   std::string march = "native";
+  /// CPU target: run the parallel loops of every op on OpenMP threads (the
+  /// artifact then links libomp). Off by default: measured slower than one
+  /// thread on the 2-core CI machine so far (see docs/Performance.md).
+  bool parallel = false;
   /// clang used to optimize and link; empty takes the one kvant was built
   /// with.
   std::string clangPath;

@@ -41,6 +41,11 @@ static cl::opt<int64_t>
                   cl::desc("KV cache capacity in tokens (GGUF input; "
                            "default: the model's context length)"),
                   cl::init(0));
+static cl::opt<bool>
+    parallel("parallel",
+             cl::desc("CPU: run each op's parallel loops on OpenMP threads "
+                      "(kvant-run --threads N picks how many)"),
+             cl::init(false));
 static cl::opt<std::string> march("march", cl::desc("CPU to generate code for"),
                                   cl::init("native"));
 static cl::opt<std::string> clangPath("clang",
@@ -65,6 +70,7 @@ int main(int argc, char **argv) {
   options.emit = emit;
   options.contextLength = contextLength;
   options.march = march;
+  options.parallel = parallel;
   options.clangPath = clangPath;
   options.diagnostics = &errs();
   std::string error;

@@ -367,6 +367,7 @@ int main(int argc, char **argv) {
                 jsonEscape(text).c_str(), prefillRate, decodeRate);
   } else {
     std::printf("%s\n", rest.c_str());
+    std::fflush(stdout);
     std::fprintf(stderr,
                  "kvant-run: prefill %zu tokens in %.1f ms (%.1f tokens/s), "
                  "decode %lld tokens in %.1f ms (%.1f tokens/s)\n",
