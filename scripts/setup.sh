@@ -11,7 +11,7 @@ build=${KVANT_BUILD_DIR:-$root/build}
 llvm=/usr/lib/llvm-22
 
 apt_packages=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
-              lld-22 cmake ninja-build ccache python3 python3-venv
+              lld-22 libomp-22-dev cmake ninja-build ccache python3 python3-venv
               python3-dev)
 missing=()
 for pkg in "${apt_packages[@]}"; do

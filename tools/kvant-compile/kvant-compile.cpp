@@ -44,8 +44,9 @@ static cl::opt<int64_t>
 static cl::opt<bool>
     parallel("parallel",
              cl::desc("CPU: run each op's parallel loops on OpenMP threads "
-                      "(kvant-run --threads N picks how many)"),
-             cl::init(false));
+                      "(default; kvant-run --threads N picks how many, "
+                      "--parallel=false compiles serial code)"),
+             cl::init(true));
 static cl::opt<std::string> march("march", cl::desc("CPU to generate code for"),
                                   cl::init("native"));
 static cl::opt<std::string> clangPath("clang",

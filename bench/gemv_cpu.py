@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""CPU GEMV benchmark: weight GB/s of kvant's generated matmul code vs the machine's read
+bandwidth measured in the same run.
+
+For each weight format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1: `qt.matmul`; F16, F32: a transposed-B
+`linalg.matmul`, as convert-llm-to-linalg emits) and shape [N, K], one function
+
+    gemv(x: f32[M, K], w: bytes of [N, K], y: f32[M, N])    (M = 1 by default)
+
+is compiled through kvant-opt (the CPU pipeline's passes from the matmul on: `vector` runs
+qt-lower-matmul-to-vector first, `reference` only the element-wise linalg lowering that the
+pipeline used before it), mlir-translate and clang -O3 -march=native into a shared object,
+loaded with ctypes and timed (median of several batches, each long enough to span >= 50 ms).
+Weights are random bytes with valid f16 scales (the speed does not depend on the values).
+
+The read bandwidth is a NumPy sum over a 1 GiB float32 array (best of 3), measured before and
+after the kernels; the ratio printed is kernel weight GB/s over the higher of the two. Other
+tenants share this machine: repeat a run before trusting one number.
+
+Usage:
+  python3 bench/gemv_cpu.py                       # Q8_0, Q4_0, F16; 5632x2048 and 32000x2048
+  python3 bench/gemv_cpu.py --types Q8_0,Q5_1 --shapes 4096x4096 --threads 2 --reference
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+LLVM_BIN = "/usr/lib/llvm-22/bin"
+LLVM_LIB = "/usr/lib/llvm-22/lib"
+
+# Bytes per block of 32 weights, offset of the f16 scale(s).
+BLOCK_BYTES = {"Q8_0": 34, "Q4_0": 18, "Q4_1": 20, "Q5_0": 22, "Q5_1": 24}
+FLOAT_BYTES = {"F16": 2, "F32": 4}
+
+
+def build_dir() -> str:
+    d = os.environ.get("KVANT_BUILD_DIR", "build")
+    return d if os.path.isabs(d) else os.path.join(REPO, d)
+
+
+def weight_bytes(fmt: str, n: int, k: int) -> int:
+    if fmt in FLOAT_BYTES:
+        return n * k * FLOAT_BYTES[fmt]
+    return n * (k // 32) * BLOCK_BYTES[fmt]
+
+
+def module_text(fmt: str, m: int, n: int, k: int) -> str:
+    """gemv(x, w, y) in destination-passing style on memrefs."""
+    xt, yt = f"{m}x{k}xf32", f"{m}x{n}xf32"
+    if fmt in FLOAT_BYTES:
+        wt = f"{n}x{k}x{fmt.lower()}"
+        body = (f"    %w = bufferization.to_tensor %wm restrict : memref<{wt}> to tensor<{wt}>\n"
+                f"    %zero = arith.constant 0.0 : f32\n"
+                f"    %e = tensor.empty() : tensor<{yt}>\n"
+                f"    %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<{yt}>) -> tensor<{yt}>\n"
+                f"    %y = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, "
+                f"affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>] "
+                f"ins(%x, %w : tensor<{xt}>, tensor<{wt}>) outs(%acc : tensor<{yt}>) "
+                f"-> tensor<{yt}>\n")
+    else:
+        wt = f"{n}x{weight_bytes(fmt, n, k) // n}xi8"
+        q = f"!qt.tensor<{n}x{k}, #qt.gguf<{fmt.lower()}>>"
+        body = (f"    %b = bufferization.to_tensor %wm restrict : memref<{wt}> to tensor<{wt}>\n"
+                f"    %w = qt.from_bytes %b : tensor<{wt}> -> {q}\n"
+                f"    %y = qt.matmul %x, %w : tensor<{xt}>, {q} -> tensor<{yt}>\n")
+    return ("module {\n"
+            f"  func.func @gemv(%xm: memref<{xt}>, %wm: memref<{wt}>, %ym: memref<{yt}>) {{\n"
+            f"    %x = bufferization.to_tensor %xm restrict : memref<{xt}> to tensor<{xt}>\n"
+            + body +
+            f"    bufferization.materialize_in_destination %y in restrict writable %ym"
+            f" : (tensor<{yt}>, memref<{yt}>) -> ()\n"
+            "    return\n  }\n}\n")
+
+
+def passes(variant: str, parallel: bool) -> list[str]:
+    head = ["--qt-lower-matmul-to-vector"] if variant == "vector" else []
+    loops = (["--scf-forall-to-parallel", "--convert-linalg-to-parallel-loops",
+              "--convert-scf-to-openmp"] if parallel else
+             ["--scf-forall-to-for", "--convert-linalg-to-loops"])
+    return [*head, "--qt-lower-to-linalg", "--canonicalize", "--cse",
+            "--one-shot-bufferize", "--buffer-deallocation-pipeline", *loops,
+            "--convert-vector-to-scf", "--expand-strided-metadata", "--lower-affine",
+            "--convert-vector-to-llvm=reassociate-fp-reductions=1",
+            "--finalize-memref-to-llvm", "--convert-scf-to-cf", "--convert-math-to-llvm",
+            "--convert-arith-to-llvm", "--convert-cf-to-llvm",
+            "--convert-func-to-llvm=use-bare-ptr-memref-call-conv=1",
+            # After the functions: it would convert them with memref descriptors.
+            *(["--convert-openmp-to-llvm"] if parallel else []),
+            "--convert-ub-to-llvm", "--reconcile-unrealized-casts"]
+
+
+def compile_gemv(fmt, m, n, k, variant, parallel, workdir) -> str:
+    stem = os.path.join(workdir, f"{fmt}_{m}x{n}x{k}_{variant}_{int(parallel)}")
+    opt = os.path.join(build_dir(), "bin", "kvant-opt")
+    llvm = subprocess.run([opt, *passes(variant, parallel)], input=module_text(fmt, m, n, k),
+                          capture_output=True, text=True)
+    if llvm.returncode:
+        sys.exit(f"kvant-opt failed for {fmt} {variant}:\n{llvm.stderr}")
+    ir = subprocess.run([os.path.join(LLVM_BIN, "mlir-translate"), "--mlir-to-llvmir"],
+                        input=llvm.stdout, capture_output=True, text=True)
+    if ir.returncode:
+        sys.exit(f"mlir-translate failed:\n{ir.stderr}")
+    with open(stem + ".ll", "w") as f:
+        f.write(ir.stdout)
+    omp = ["-L" + LLVM_LIB, "-lomp", "-Wl,-rpath," + LLVM_LIB] if parallel else []
+    subprocess.run([os.path.join(LLVM_BIN, "clang"), "-O3", "-march=native", "-shared", "-fPIC",
+                    "-Wno-override-module", stem + ".ll", "-o", stem + ".so", *omp], check=True)
+    return stem + ".so"
+
+
+def random_weights(fmt, n, k, rng) -> np.ndarray:
+    if fmt in FLOAT_BYTES:
+        dtype = np.float16 if fmt == "F16" else np.float32
+        return rng.standard_normal((n, k)).astype(dtype)
+    blocks = rng.integers(0, 256, (n, k // 32, BLOCK_BYTES[fmt]), dtype=np.uint8)
+    scales = (rng.random((n, k // 32, 2)) * 0.01).astype(np.float16)
+    header = 4 if fmt in ("Q4_1", "Q5_1") else 2
+    blocks[:, :, :header] = scales.view(np.uint8).reshape(n, k // 32, 4)[:, :, :header]
+    return blocks.reshape(n, -1)
+
+
+def time_call(fn, args, seconds) -> float:
+    """Median seconds per call over batches of >= 50 ms, for about `seconds` in all."""
+    fn(*args)
+    start = time.perf_counter()
+    fn(*args)
+    once = max(time.perf_counter() - start, 1e-7)
+    per_batch = max(1, int(0.05 / once))
+    samples = []
+    deadline = time.perf_counter() + seconds
+    while len(samples) < 3 or (time.perf_counter() < deadline and len(samples) < 50):
+        start = time.perf_counter()
+        for _ in range(per_batch):
+            fn(*args)
+        samples.append((time.perf_counter() - start) / per_batch)
+    return statistics.median(samples)
+
+
+def read_bandwidth() -> float:
+    """GB/s of a NumPy sum over 1 GiB of float32, best of 3."""
+    a = np.ones(1 << 28, dtype=np.float32)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        a.sum()
+        best = min(best, time.perf_counter() - start)
+    return a.nbytes / best / 1e9
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--types", default="Q8_0,Q4_0,F16")
+    ap.add_argument("--shapes", default="5632x2048,32000x2048", help="NxK,...")
+    ap.add_argument("--m", type=int, default=1, help="activation rows (1 = decode)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="> 1: OpenMP build of the row loop with that many threads")
+    ap.add_argument("--reference", action="store_true",
+                    help="also time the element-wise reference lowering (slow)")
+    ap.add_argument("--seconds", type=float, default=1.0, help="timing per kernel")
+    args = ap.parse_args()
+    parallel = args.threads > 1
+    if parallel:
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    variants = ["vector"] + (["reference"] if args.reference else [])
+    shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
+    rng = np.random.default_rng(0)
+
+    bw_before = read_bandwidth()
+    print(f"read bandwidth (NumPy sum of 1 GiB, 1 thread): {bw_before:.1f} GB/s")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="kvant-gemv-") as workdir:
+        for fmt in args.types.split(","):
+            for n, k in shapes:
+                w = random_weights(fmt, n, k, rng)
+                x = rng.standard_normal((args.m, k)).astype(np.float32)
+                y = np.zeros((args.m, n), dtype=np.float32)
+                call_args = [a.ctypes.data_as(ctypes.c_void_p) for a in (x, w, y)]
+                for variant in variants:
+                    lib = ctypes.CDLL(compile_gemv(fmt, args.m, n, k, variant, parallel,
+                                                   workdir))
+                    fn = lib.gemv
+                    fn.restype = None
+                    fn.argtypes = [ctypes.c_void_p] * 3
+                    seconds = args.seconds if variant == "vector" else args.seconds / 2
+                    t = time_call(fn, call_args, seconds)
+                    gbs = weight_bytes(fmt, n, k) / t / 1e9
+                    rows.append((fmt, f"{n}x{k}", variant, t * 1e3, gbs))
+                    print(f"{fmt:5} {n:>6}x{k:<5} {variant:9} {t * 1e3:9.3f} ms "
+                          f"{gbs:7.2f} GB/s", flush=True)
+    bw_after = read_bandwidth()
+    bw = max(bw_before, bw_after)
+    print(f"read bandwidth after: {bw_after:.1f} GB/s; ratios use {bw:.1f} GB/s")
+    print(f"\n{'type':5} {'shape':>12} {'variant':9} {'ms':>9} {'GB/s':>7} {'of bw':>6}"
+          f"   (M={args.m}, threads={args.threads})")
+    for fmt, shape, variant, ms, gbs in rows:
+        print(f"{fmt:5} {shape:>12} {variant:9} {ms:9.3f} {gbs:7.2f} {gbs / bw:6.0%}")
+
+
+if __name__ == "__main__":
+    main()
