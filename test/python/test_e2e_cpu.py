@@ -20,7 +20,7 @@ from make_random_gguf import random_tensors, synthetic_llama_tokenizer
 from kvant_testing import build_dir, import_kvant, REPO_ROOT
 
 REL_TOL = 2e-3
-FORMATS = ["F32", "F16", "Q8_0", "Q4_0"]
+FORMATS = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
 
 
 def tool(name):
