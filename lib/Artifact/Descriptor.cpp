@@ -7,7 +7,7 @@
 
 using namespace kvant::artifact;
 
-static std::string joinDims(const std::vector<int64_t> &dims) {
+std::string kvant::artifact::formatDims(const std::vector<int64_t> &dims) {
   std::string s;
   for (size_t i = 0; i < dims.size(); ++i)
     s += (i ? "x" : "") + std::to_string(dims[i]);
@@ -37,9 +37,9 @@ std::string Descriptor::serialize() const {
   for (const auto &[key, value] : hparams)
     out << "hparam " << key << " " << value << "\n";
   out << "vocab " << vocabSize << "\n";
-  out << "cache " << cacheElement << " " << joinDims(cacheShape) << "\n";
+  out << "cache " << cacheElement << " " << formatDims(cacheShape) << "\n";
   for (const WeightDesc &w : weights)
-    out << "weight " << w.type << " " << joinDims(w.dims) << " " << w.name
+    out << "weight " << w.type << " " << formatDims(w.dims) << " " << w.name
         << "\n";
   return out.str();
 }

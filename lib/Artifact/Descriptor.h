@@ -22,6 +22,10 @@ namespace kvant::artifact {
 /// Bumped on any change of the entry point's signature or this text.
 constexpr int kABIVersion = 1;
 
+/// Dims joined by 'x' ("2048x5632"), as the descriptor and the runtime's
+/// messages write them.
+std::string formatDims(const std::vector<int64_t> &dims);
+
 struct WeightDesc {
   std::string name;          ///< GGUF tensor name.
   std::string type;          ///< GGML type name, e.g. "Q8_0", "F32".

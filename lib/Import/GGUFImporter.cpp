@@ -1,6 +1,7 @@
 //===- GGUFImporter.cpp - a GGUF model as an llm/qt/kv module -------------===//
 
 #include "lib/Import/GGUFImporter.h"
+#include "lib/Support/ShapeFormat.h"
 
 #include "dialects/kv/IR/KVOps.h"
 #include "dialects/llm/IR/LLMOps.h"
@@ -19,13 +20,6 @@ using namespace mlir;
 using namespace kvant;
 
 namespace {
-std::string shapeString(ArrayRef<int64_t> shape) {
-  std::string s;
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "x" : "") + std::to_string(shape[i]);
-  return s;
-}
-
 /// Emits the graph of one model; the first error stops it.
 class LlamaBuilder {
 public:
@@ -170,8 +164,8 @@ Value LlamaBuilder::weight(const std::string &name, ArrayRef<int64_t> shape,
   }
   SmallVector<int64_t> actual(tensor->dims.rbegin(), tensor->dims.rend());
   if (ArrayRef<int64_t>(actual) != shape) {
-    fail("tensor '" + name + "' has shape " + shapeString(actual) + " but the " +
-         hp.architecture + " hyperparameters require " + shapeString(shape));
+    fail("tensor '" + name + "' has shape " + formatShape(actual) + " but the " +
+         hp.architecture + " hyperparameters require " + formatShape(shape));
     return {};
   }
   Type type = weightType(*tensor);

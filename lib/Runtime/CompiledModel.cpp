@@ -34,12 +34,6 @@ MemRefDescriptor<T, Rank> makeMemRef(T *data,
   return m;
 }
 
-std::string dimsString(const std::vector<int64_t> &dims) {
-  std::string s;
-  for (size_t i = 0; i < dims.size(); ++i)
-    s += (i ? "x" : "") + std::to_string(dims[i]);
-  return s;
-}
 } // namespace
 
 std::unique_ptr<CompiledModel>
@@ -130,8 +124,8 @@ CompiledModel::load(const std::string &artifactPath,
     if (tensor->type->name != w.type || tensor->dims != w.dims) {
       error = weightsPath + ": tensor '" + w.name + "' is " +
               std::string(tensor->type->name) + " " +
-              dimsString(tensor->dims) + " but the artifact was compiled for " +
-              w.type + " " + dimsString(w.dims) + "; recompile for this file";
+              artifact::formatDims(tensor->dims) + " but the artifact was compiled for " +
+              w.type + " " + artifact::formatDims(w.dims) + "; recompile for this file";
       return nullptr;
     }
     model->offsets.push_back(

@@ -1,14 +1,17 @@
 //===- LLMOps.cpp - llm operations ---------------------------------------===//
 
 #include "dialects/llm/IR/LLMOps.h"
+#include "lib/Support/ShapeFormat.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
 
 using namespace mlir;
 using namespace kvant::llm;
+using kvant::formatShape;
 using kvant::qt::QuantizedTensorType;
 
 //===----------------------------------------------------------------------===//
@@ -44,21 +47,6 @@ static void printEnumKeyword(OpAsmPrinter &printer, Operation *,
 // Shape helpers
 //===----------------------------------------------------------------------===//
 
-static std::string formatShape(ArrayRef<int64_t> shape) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  llvm::interleave(
-      shape, os,
-      [&](int64_t d) {
-        if (ShapedType::isDynamic(d))
-          os << "?";
-        else
-          os << d;
-      },
-      "x");
-  return s;
-}
-
 /// Whether two sizes can be equal: a dynamic size matches anything.
 static bool compatible(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
@@ -76,10 +64,7 @@ static LogicalResult verifyDim(Operation *op, int64_t a, int64_t b,
 /// Emits an error unless `actual` is compatible with `expected`.
 static LogicalResult verifyShape(Operation *op, ArrayRef<int64_t> actual,
                                  ArrayRef<int64_t> expected, StringRef name) {
-  bool same = actual.size() == expected.size();
-  for (size_t i = 0; same && i < actual.size(); ++i)
-    same = compatible(actual[i], expected[i]);
-  if (same)
+  if (succeeded(verifyCompatibleShape(actual, expected)))
     return success();
   return op->emitOpError() << name << " shape " << formatShape(actual)
                            << " does not match the expected "

@@ -1,10 +1,12 @@
 //===- QtOps.cpp - qt operations ------------------------------------------===//
 
 #include "dialects/qt/IR/QtOps.h"
+#include "lib/Support/ShapeFormat.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace kvant::qt;
@@ -17,28 +19,10 @@ using namespace kvant::qt;
 static LogicalResult verifySameShape(Operation *op, ArrayRef<int64_t> a,
                                      ArrayRef<int64_t> b, StringRef aName,
                                      StringRef bName) {
-  auto print = [](ArrayRef<int64_t> shape) {
-    std::string s;
-    llvm::raw_string_ostream os(s);
-    llvm::interleave(
-        shape, os,
-        [&](int64_t d) {
-          if (ShapedType::isDynamic(d))
-            os << "?";
-          else
-            os << d;
-        },
-        "x");
-    return s;
-  };
-  bool same = a.size() == b.size();
-  for (size_t i = 0; same && i < a.size(); ++i)
-    same = ShapedType::isDynamic(a[i]) || ShapedType::isDynamic(b[i]) ||
-           a[i] == b[i];
-  if (!same)
-    return op->emitOpError() << aName << " shape " << print(a)
+  if (failed(verifyCompatibleShape(a, b)))
+    return op->emitOpError() << aName << " shape " << kvant::formatShape(a)
                              << " does not match " << bName << " shape "
-                             << print(b);
+                             << kvant::formatShape(b);
   return success();
 }
 
