@@ -69,6 +69,23 @@ def require_kvant_opt():
     return opt
 
 
+def kvant_tool(name):
+    """Path of the built kvant tool `name` (kvant-compile, kvant-run, ...);
+    skips the calling test when it is not built."""
+    path = os.path.join(build_dir(), "bin", name)
+    if not os.access(path, os.X_OK):
+        pytest.skip(f"{name} is not built in {build_dir()}")
+    return path
+
+
+def run_tool(args, check=True):
+    """Runs `args`; with `check`, a non-zero exit fails the test with stderr."""
+    proc = subprocess.run(args, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
 def run_opt(module, passes):
     """kvant-opt `passes` on `module` (text); returns the output IR."""
     proc = subprocess.run([require_kvant_opt(), *passes], input=module, capture_output=True,
@@ -91,6 +108,30 @@ def run_on_cpu(module, passes=(), entry="main"):
 
 def mlir_tensor_type(shape, element):
     return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
+
+
+def qt_matmul_ir(name, btype, xshape, yshape, wtype, dynamic):
+    """IR computing `%{name}_y = qt.matmul(%{name}_x, qt.from_bytes(%{name}_b))`
+    with static shapes `xshape` -> `yshape` and the weight type `wtype`. With
+    `dynamic`, the matmul runs in a helper function whose leading dimension is
+    `?`, so that a dynamic M crosses a function boundary. Returns (helper
+    function text or "", text for the caller's body)."""
+    xtype, ytype = mlir_tensor_type(xshape, "f32"), mlir_tensor_type(yshape, "f32")
+    if not dynamic:
+        return "", (f"    %{name}_w = qt.from_bytes %{name}_b : {btype} -> {wtype}\n"
+                    f"    %{name}_y = qt.matmul %{name}_x, %{name}_w"
+                    f" : {xtype}, {wtype} -> {ytype}\n")
+    dx = mlir_tensor_type(("?",) + tuple(xshape[1:]), "f32")
+    dy = mlir_tensor_type(("?",) + tuple(yshape[1:]), "f32")
+    helper = (f"  func.func @{name}(%x: {dx}, %b: {btype}) -> {dy} {{\n"
+              f"    %w = qt.from_bytes %b : {btype} -> {wtype}\n"
+              f"    %y = qt.matmul %x, %w : {dx}, {wtype} -> {dy}\n"
+              f"    return %y : {dy}\n  }}\n")
+    body = (f"    %{name}_xd = tensor.cast %{name}_x : {xtype} to {dx}\n"
+            f"    %{name}_yd = func.call @{name}(%{name}_xd, %{name}_b)"
+            f" : ({dx}, {btype}) -> {dy}\n"
+            f"    %{name}_y = tensor.cast %{name}_yd : {dy} to {ytype}\n")
+    return helper, body
 
 
 def dense_hex(array):

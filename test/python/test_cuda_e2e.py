@@ -11,14 +11,13 @@ H100) and greedy generation gives the CPU artifact's tokens.
 import ctypes
 import json
 import os
-import subprocess
 
 import numpy as np
 import pytest
 
 from gguf_llama_writer import LlamaHParams, write_llama_gguf
 from make_random_gguf import random_tensors, synthetic_llama_tokenizer
-from kvant_testing import build_dir, LLVM_BIN
+from kvant_testing import LLVM_BIN, kvant_tool as tool, run_tool as run
 
 REL_TOL = 2e-3
 PTXAS = "/usr/local/cuda/bin/ptxas"
@@ -32,20 +31,6 @@ def have_cuda_driver():
         return True
     except OSError:
         return False
-
-
-def tool(name):
-    path = os.path.join(build_dir(), "bin", name)
-    if not os.access(path, os.X_OK):
-        pytest.skip(f"{name} is not built in {build_dir()}")
-    return path
-
-
-def run(args, check=True):
-    proc = subprocess.run(args, capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
-    return proc
 
 
 @pytest.fixture(scope="module")

@@ -9,32 +9,16 @@ Greedy generation must give identical tokens for 32 steps.
 """
 import json
 import os
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
 from gguf_llama_writer import LlamaHParams, write_llama_gguf
 from make_random_gguf import random_tensors, synthetic_llama_tokenizer
-from kvant_testing import build_dir, import_kvant, REPO_ROOT
+from kvant_testing import REPO_ROOT, import_kvant, kvant_tool as tool, run_tool as run
 
 REL_TOL = 2e-3
 FORMATS = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
-
-
-def tool(name):
-    path = os.path.join(build_dir(), "bin", name)
-    if not os.access(path, os.X_OK):
-        pytest.skip(f"{name} is not built in {build_dir()}")
-    return path
-
-
-def run(args, check=True):
-    proc = subprocess.run(args, capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
-    return proc
 
 
 def tiny_hparams(arch="llama"):

@@ -6,19 +6,11 @@ import subprocess
 
 import gguf
 import numpy as np
-import pytest
 
 import gguf_llama_writer
 from gguf_llama_writer import LlamaHParams, write_llama_gguf
 from make_random_gguf import random_tensors, synthetic_llama_tokenizer
-from kvant_testing import build_dir
-
-
-def tool(name):
-    path = os.path.join(build_dir(), "bin", name)
-    if not os.access(path, os.X_OK):
-        pytest.skip(f"{name} is not built in {build_dir()}")
-    return path
+from kvant_testing import kvant_tool as tool
 
 
 def hparams(dim=64, ffn=128):

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from kvant_testing import (PRINT_I32_DECL, dense_hex, mlir_tensor_type, parse_f32_bits,
-                           print_f32_bits, require_kvant_opt, run_on_cpu, run_opt)
+                           print_f32_bits, require_kvant_opt, run_on_cpu)
 
 RTOL = 1e-5
 PASSES = ("--convert-llm-to-linalg",)

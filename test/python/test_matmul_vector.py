@@ -25,7 +25,7 @@ import pytest
 from gguf import GGMLQuantizationType
 from gguf.quants import dequantize, quantize
 
-from kvant_testing import (PRINT_I32_DECL, RUNNER_LIBS, dense_hex, mlir_runner,
+from kvant_testing import (qt_matmul_ir, PRINT_I32_DECL, RUNNER_LIBS, dense_hex, mlir_runner,
                            mlir_tensor_type, parse_f32_bits, print_f32_bits, require_kvant_opt,
                            run_opt)
 
@@ -109,25 +109,12 @@ def build_block_module(fmt, inputs):
         raw, x = inputs[name]
         btype = mlir_tensor_type(raw.shape, "i8")
         yshape = xshape[:-1] + (wshape[0],)
-        xtype, ytype = mlir_tensor_type(xshape, "f32"), mlir_tensor_type(yshape, "f32")
+        xtype = mlir_tensor_type(xshape, "f32")
         body.append(f"    %{name}_b = arith.constant {dense_hex(raw)} : {btype}\n"
                     f"    %{name}_x = arith.constant {dense_hex(x)} : {xtype}\n")
-        if dynamic:
-            dx = mlir_tensor_type(("?",) + xshape[1:], "f32")
-            dy = mlir_tensor_type(("?",) + yshape[1:], "f32")
-            helpers.append(
-                f"  func.func @{name}(%x: {dx}, %b: {btype}) -> {dy} {{\n"
-                f"    %w = qt.from_bytes %b : {btype} -> {qtype(wshape)}\n"
-                f"    %y = qt.matmul %x, %w : {dx}, {qtype(wshape)} -> {dy}\n"
-                f"    return %y : {dy}\n  }}\n")
-            body.append(f"    %{name}_xd = tensor.cast %{name}_x : {xtype} to {dx}\n"
-                        f"    %{name}_yd = func.call @{name}(%{name}_xd, %{name}_b)"
-                        f" : ({dx}, {btype}) -> {dy}\n"
-                        f"    %{name}_y = tensor.cast %{name}_yd : {dy} to {ytype}\n")
-        else:
-            body.append(f"    %{name}_w = qt.from_bytes %{name}_b : {btype} -> {qtype(wshape)}\n"
-                        f"    %{name}_y = qt.matmul %{name}_x, %{name}_w"
-                        f" : {xtype}, {qtype(wshape)} -> {ytype}\n")
+        helper, matmul = qt_matmul_ir(name, btype, xshape, yshape, qtype(wshape), dynamic)
+        helpers.append(helper)
+        body.append(matmul)
         body.append(print_f32_bits(name, f"%{name}_y", yshape))
     return ("module {\n  " + PRINT_I32_DECL + "\n" + "".join(helpers) +
             "  func.func @main() {\n" + "".join(body) + "    return\n  }\n}\n")

@@ -19,12 +19,11 @@ kvant computes in float32. Measured |delta nll/token| 5e-8 (kvant prints 6 decim
 import json
 import math
 import os
-import subprocess
 
 import numpy as np
 import pytest
 
-from kvant_testing import build_dir, REPO_ROOT
+from kvant_testing import REPO_ROOT, kvant_tool as tool, run_tool
 
 MODEL = os.path.join(REPO_ROOT, "models", "tiny-llama", "tiny-llama-f16.gguf")
 SP_MODEL = os.path.join(REPO_ROOT, "models", "tiny-llama", "tokenizer.model")
@@ -33,18 +32,8 @@ CHUNK = 128
 SNIPPET_CHARS = 2000
 
 
-def tool(name):
-    path = os.path.join(build_dir(), "bin", name)
-    if not os.access(path, os.X_OK):
-        pytest.skip(f"{name} is not built in {build_dir()}")
-    return path
-
-
 def run(args):
-    proc = subprocess.run(args, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
-    return proc.stdout
+    return run_tool(args).stdout
 
 
 def windows(ids, chunk, bos):

@@ -19,7 +19,7 @@ import pytest
 from gguf import GGMLQuantizationType
 from gguf.quants import dequantize, quantize
 
-from kvant_testing import (PRINT_I32_DECL, dense_hex, mlir_tensor_type, parse_f32_bits,
+from kvant_testing import (qt_matmul_ir, PRINT_I32_DECL, dense_hex, mlir_tensor_type, parse_f32_bits,
                            print_f32_bits, require_kvant_opt, run_on_cpu)
 
 FORMATS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
@@ -65,24 +65,11 @@ def build_module(fmt, inputs):
             body.append(print_f32_bits(name, f"%{name}_y", wshape))
             continue
         yshape = xshape[:-1] + (wshape[0],)
-        xtype, ytype = mlir_tensor_type(xshape, "f32"), mlir_tensor_type(yshape, "f32")
+        xtype = mlir_tensor_type(xshape, "f32")
         body.append(f"    %{name}_x = arith.constant {dense_hex(x)} : {xtype}\n")
-        if dynamic:
-            dx = mlir_tensor_type(("?",) + xshape[1:], "f32")
-            dy = mlir_tensor_type(("?",) + yshape[1:], "f32")
-            helpers.append(
-                f"  func.func @{name}(%x: {dx}, %b: {btype}) -> {dy} {{\n"
-                f"    %w = qt.from_bytes %b : {btype} -> {qtype(wshape)}\n"
-                f"    %y = qt.matmul %x, %w : {dx}, {qtype(wshape)} -> {dy}\n"
-                f"    return %y : {dy}\n  }}\n")
-            body.append(f"    %{name}_xd = tensor.cast %{name}_x : {xtype} to {dx}\n"
-                        f"    %{name}_yd = func.call @{name}(%{name}_xd, %{name}_b)"
-                        f" : ({dx}, {btype}) -> {dy}\n"
-                        f"    %{name}_y = tensor.cast %{name}_yd : {dy} to {ytype}\n")
-        else:
-            body.append(f"    %{name}_w = qt.from_bytes %{name}_b : {btype} -> {qtype(wshape)}\n"
-                        f"    %{name}_y = qt.matmul %{name}_x, %{name}_w"
-                        f" : {xtype}, {qtype(wshape)} -> {ytype}\n")
+        helper, matmul = qt_matmul_ir(name, btype, xshape, yshape, qtype(wshape), dynamic)
+        helpers.append(helper)
+        body.append(matmul)
         body.append(print_f32_bits(name, f"%{name}_y", yshape))
     return ("module {\n  " + PRINT_I32_DECL + "\n" + "".join(helpers) +
             "  func.func @main() {\n" + "".join(body) + "    return\n  }\n}\n")
