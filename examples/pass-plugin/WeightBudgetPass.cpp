@@ -54,9 +54,9 @@ struct WeightBudgetPass
     getOperation().emitRemark()
         << count << " weights, " << total << " bytes (" << mib << " MiB)";
     if (maxMiB > 0 && total > maxMiB * 1024 * 1024) {
-      getOperation().emitError() << "weights take " << mib
-                                 << " MiB, over the budget of "
-                                 << llvm::formatv("{0}", maxMiB.getValue()).str() << " MiB";
+      getOperation().emitError()
+          << "weights take " << mib << " MiB, over the budget of "
+          << llvm::formatv("{0}", maxMiB.getValue()).str() << " MiB";
       signalPassFailure();
     }
   }
@@ -65,6 +65,5 @@ struct WeightBudgetPass
 
 extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo mlirGetPassPluginInfo() {
   return {MLIR_PLUGIN_API_VERSION, "KvantExamplePassPlugin",
-          LLVM_VERSION_STRING,
-          []() { PassRegistration<WeightBudgetPass>(); }};
+          LLVM_VERSION_STRING, []() { PassRegistration<WeightBudgetPass>(); }};
 }

@@ -52,8 +52,8 @@ bool Descriptor::parse(const std::string &text, Descriptor &out,
   int lineNo = 0;
   bool sawHeader = false;
   auto fail = [&](const std::string &message) {
-    error = "artifact descriptor line " + std::to_string(lineNo) + ": " +
-            message;
+    error =
+        "artifact descriptor line " + std::to_string(lineNo) + ": " + message;
     return false;
   };
   while (std::getline(in, line)) {

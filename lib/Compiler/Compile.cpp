@@ -266,8 +266,9 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
     return writeFile(outputPath, printModule(*module), error);
 
   mlir::PassManager pm(&context);
-  if (isCUDA ? failed(kvant::buildCUDAPipeline(pm, "forward", cudaTarget))
-             : failed(kvant::buildCPUPipeline(pm, "forward", options.parallel))) {
+  if (isCUDA
+          ? failed(kvant::buildCUDAPipeline(pm, "forward", cudaTarget))
+          : failed(kvant::buildCPUPipeline(pm, "forward", options.parallel))) {
     error = std::string("cannot build the ") + (isCUDA ? "CUDA" : "CPU") +
             " pipeline";
     return false;

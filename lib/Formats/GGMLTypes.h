@@ -17,12 +17,12 @@ namespace kvant::formats {
 /// Geometry of one GGML tensor type. Plain float and integer types are blocks
 /// of one element.
 struct GGMLTypeInfo {
-  uint32_t id;            ///< GGML type id, as stored in GGUF tensor infos.
-  std::string_view name;  ///< llama.cpp's name, e.g. "Q8_0".
-  int64_t blockSize;      ///< Logical elements per block.
-  int64_t blockBytes;     ///< Bytes per block, scales included.
-  unsigned quantBits;     ///< Bits of one stored value before scaling.
-  bool isQuantized;       ///< A block format (as opposed to F32, F16, ...).
+  uint32_t id;           ///< GGML type id, as stored in GGUF tensor infos.
+  std::string_view name; ///< llama.cpp's name, e.g. "Q8_0".
+  int64_t blockSize;     ///< Logical elements per block.
+  int64_t blockBytes;    ///< Bytes per block, scales included.
+  unsigned quantBits;    ///< Bits of one stored value before scaling.
+  bool isQuantized;      ///< A block format (as opposed to F32, F16, ...).
 };
 
 /// The type with GGML id `id`, or nullptr if kvant does not know it.

@@ -15,7 +15,7 @@ using kvant::formats::GGMLTypeInfo;
 namespace {
 // Upper bounds that no real model reaches; they stop a corrupt count from
 // making the reader allocate or loop for long.
-constexpr uint64_t kMaxDims = 4;              // GGML_MAX_DIMS
+constexpr uint64_t kMaxDims = 4; // GGML_MAX_DIMS
 constexpr uint64_t kMaxStringLength = 1 << 30;
 constexpr uint64_t kMaxAlignment = 1 << 16;
 
@@ -112,7 +112,7 @@ bool readScalar(Reader &reader, ValueType type, Value &value) {
 #define KVANT_READ_INT(ENUM, CTYPE)                                            \
   case ValueType::ENUM: {                                                      \
     CTYPE v;                                                                   \
-    if (!reader.read(v, "a metadata value"))                                  \
+    if (!reader.read(v, "a metadata value"))                                   \
       return false;                                                            \
     value.intValue = static_cast<int64_t>(v);                                  \
     value.uintValue = static_cast<uint64_t>(v);                                \
@@ -212,9 +212,9 @@ bool multiplyChecked(int64_t a, int64_t b, int64_t &out) {
 } // namespace
 
 const char *kvant::gguf::valueTypeName(ValueType type) {
-  static const char *names[] = {"uint8",  "int8",   "uint16", "int16", "uint32",
-                                "int32",  "float32", "bool",  "string", "array",
-                                "uint64", "int64",  "float64"};
+  static const char *names[] = {
+      "uint8", "int8",   "uint16", "int16",  "uint32", "int32",  "float32",
+      "bool",  "string", "array",  "uint64", "int64",  "float64"};
   auto index = static_cast<uint32_t>(type);
   return index < 13 ? names[index] : "unknown";
 }
@@ -371,10 +371,12 @@ bool GGUFFile::parseAll(std::string &error) {
       int64_t dim;
       if (!reader.read(dim, "a tensor dimension"))
         break;
-      if (dim <= 0 || !multiplyChecked(tensor.numElements, dim,
-                                       tensor.numElements)) {
-        reader.failAt(at, "tensor '" + tensor.name + "' has invalid "
-                              "dimension " + std::to_string(dim));
+      if (dim <= 0 ||
+          !multiplyChecked(tensor.numElements, dim, tensor.numElements)) {
+        reader.failAt(at, "tensor '" + tensor.name +
+                              "' has invalid "
+                              "dimension " +
+                              std::to_string(dim));
         break;
       }
       tensor.dims.push_back(dim);

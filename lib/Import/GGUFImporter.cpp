@@ -81,8 +81,8 @@ bool kvant::readLlamaHParams(const gguf::GGUFFile &file, LlamaHParams &hp,
     if (!value)
       return fail("missing integer metadata '" + *arch + "." + key + "'");
     if (*value <= 0)
-      return fail("metadata '" + *arch + "." + key + "' must be positive, got " +
-                  std::to_string(*value));
+      return fail("metadata '" + *arch + "." + key +
+                  "' must be positive, got " + std::to_string(*value));
     out = *value;
     return true;
   };
@@ -147,8 +147,8 @@ Type LlamaBuilder::weightType(const gguf::TensorInfo &tensor) {
   }
   if (std::optional<qt::GGUFFormat> format =
           qt::getGGUFFormatFromGGMLType(tensor.type->id))
-    return qt::QuantizedTensorType::get(
-        &ctx, shape, qt::GGUFSchemeAttr::get(&ctx, *format));
+    return qt::QuantizedTensorType::get(&ctx, shape,
+                                        qt::GGUFSchemeAttr::get(&ctx, *format));
   return {};
 }
 
@@ -164,8 +164,9 @@ Value LlamaBuilder::weight(const std::string &name, ArrayRef<int64_t> shape,
   }
   SmallVector<int64_t> actual(tensor->dims.rbegin(), tensor->dims.rend());
   if (ArrayRef<int64_t>(actual) != shape) {
-    fail("tensor '" + name + "' has shape " + formatShape(actual) + " but the " +
-         hp.architecture + " hyperparameters require " + formatShape(shape));
+    fail("tensor '" + name + "' has shape " + formatShape(actual) +
+         " but the " + hp.architecture + " hyperparameters require " +
+         formatShape(shape));
     return {};
   }
   Type type = weightType(*tensor);
@@ -188,14 +189,14 @@ Value LlamaBuilder::vectorWeight(const std::string &name, int64_t size) {
     return {};
   }
   if (!type.getElementType().isF32())
-    w = arith::ExtFOp::create(
-        b, RankedTensorType::get({size}, b.getF32Type()), w);
+    w = arith::ExtFOp::create(b, RankedTensorType::get({size}, b.getF32Type()),
+                              w);
   return w;
 }
 
 Value LlamaBuilder::linear(Value x, Value w, Value bias, int64_t outDim) {
-  auto type = RankedTensorType::get({ShapedType::kDynamic, outDim},
-                                    b.getF32Type());
+  auto type =
+      RankedTensorType::get({ShapedType::kDynamic, outDim}, b.getF32Type());
   return llm::LinearOp::create(b, type, x, w, bias);
 }
 
@@ -241,8 +242,9 @@ Value LlamaBuilder::layer(int64_t i, Value x, Value positions, Value pos,
   auto style = llm::RopeStyleAttr::get(
       &ctx, hp.neoxRope ? llm::RopeStyle::NeoX : llm::RopeStyle::Normal);
   FloatAttr theta = b.getF32FloatAttr(hp.ropeTheta);
-  IntegerAttr ropeDim =
-      hp.ropeDim == hp.headDim ? IntegerAttr() : b.getI64IntegerAttr(hp.ropeDim);
+  IntegerAttr ropeDim = hp.ropeDim == hp.headDim
+                            ? IntegerAttr()
+                            : b.getI64IntegerAttr(hp.ropeDim);
   q = llm::RopeOp::create(b, q.getType(), q, positions, Value(), style, theta,
                           ropeDim);
   k = llm::RopeOp::create(b, k.getType(), k, positions, Value(), style, theta,
@@ -269,8 +271,8 @@ Value LlamaBuilder::layer(int64_t i, Value x, Value positions, Value pos,
 }
 
 OwningOpRef<ModuleOp> LlamaBuilder::build(std::string &errorOut) {
-  int64_t capacity = options.contextLength > 0 ? options.contextLength
-                                               : hp.contextLength;
+  int64_t capacity =
+      options.contextLength > 0 ? options.contextLength : hp.contextLength;
   if (options.pageSize <= 0 || capacity % options.pageSize != 0) {
     errorOut = file.getName() + ": context length " + std::to_string(capacity) +
                " is not a multiple of the KV page size " +
@@ -298,11 +300,12 @@ OwningOpRef<ModuleOp> LlamaBuilder::build(std::string &errorOut) {
                                   b.getDictionaryAttr(hparams));
   b.setInsertionPointToEnd(module->getBody());
 
-  auto tokensType = RankedTensorType::get({ShapedType::kDynamic}, b.getI32Type());
+  auto tokensType =
+      RankedTensorType::get({ShapedType::kDynamic}, b.getI32Type());
   auto logitsType =
       RankedTensorType::get({ShapedType::kDynamic, hp.vocabSize}, f32);
-  auto funcType = b.getFunctionType(
-      {tokensType, b.getIndexType(), cacheType}, {logitsType, cacheType});
+  auto funcType = b.getFunctionType({tokensType, b.getIndexType(), cacheType},
+                                    {logitsType, cacheType});
   auto func = func::FuncOp::create(b, "forward", funcType);
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
@@ -316,8 +319,8 @@ OwningOpRef<ModuleOp> LlamaBuilder::build(std::string &errorOut) {
       b, tokensType, ValueRange{numTokens},
       [&](OpBuilder &nested, Location loc, ValueRange indices) {
         Value p = arith::AddIOp::create(nested, loc, pos, indices[0]);
-        Value p32 = arith::IndexCastOp::create(nested, loc,
-                                               nested.getI32Type(), p);
+        Value p32 =
+            arith::IndexCastOp::create(nested, loc, nested.getI32Type(), p);
         tensor::YieldOp::create(nested, loc, p32);
       });
 

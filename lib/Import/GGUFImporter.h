@@ -27,8 +27,8 @@ struct LlamaHParams {
   int64_t numHeads = 0, numKVHeads = 0, headDim = 0, contextLength = 0;
   int64_t ropeDim = 0;
   double rmsEpsilon = 1e-5, ropeTheta = 10000.0;
-  bool neoxRope = false;  ///< Rotate halves (qwen2) instead of pairs.
-  bool qkvBias = false;   ///< qwen2 has biases on q, k and v.
+  bool neoxRope = false; ///< Rotate halves (qwen2) instead of pairs.
+  bool qkvBias = false;  ///< qwen2 has biases on q, k and v.
 };
 
 /// Reads and checks the hyperparameters of `file`; on failure returns false

@@ -55,8 +55,8 @@ CompiledModel::load(const std::string &artifactPath,
     error = artifactPath + ": cannot load: " + (why ? why : "unknown error");
     return nullptr;
   }
-  auto *text = static_cast<const char *>(
-      dlsym(model->library, "kvant_descriptor"));
+  auto *text =
+      static_cast<const char *>(dlsym(model->library, "kvant_descriptor"));
   if (!text) {
     error = artifactPath + ": not a kvant model (no kvant_descriptor)";
     return nullptr;
@@ -96,8 +96,8 @@ CompiledModel::load(const std::string &artifactPath,
   model->entry = reinterpret_cast<EntryFn>(
       dlsym(model->library, model->desc.entry.c_str()));
   if (!model->entry) {
-    error = artifactPath + ": entry point '" + model->desc.entry +
-            "' is missing";
+    error =
+        artifactPath + ": entry point '" + model->desc.entry + "' is missing";
     return nullptr;
   }
 
@@ -124,8 +124,9 @@ CompiledModel::load(const std::string &artifactPath,
     if (tensor->type->name != w.type || tensor->dims != w.dims) {
       error = weightsPath + ": tensor '" + w.name + "' is " +
               std::string(tensor->type->name) + " " +
-              artifact::formatDims(tensor->dims) + " but the artifact was compiled for " +
-              w.type + " " + artifact::formatDims(w.dims) + "; recompile for this file";
+              artifact::formatDims(tensor->dims) +
+              " but the artifact was compiled for " + w.type + " " +
+              artifact::formatDims(w.dims) + "; recompile for this file";
       return nullptr;
     }
     model->offsets.push_back(
@@ -182,8 +183,8 @@ bool CompiledModel::reserveManaged(ManagedBuffer &buffer, size_t bytes,
 }
 
 CompiledModel::~CompiledModel() {
-  for (ManagedBuffer *buffer : {&managedWeights, &managedOffsets,
-                                &managedCache, &managedTokens, &managedLogits})
+  for (ManagedBuffer *buffer : {&managedWeights, &managedOffsets, &managedCache,
+                                &managedTokens, &managedLogits})
     cuda::freeManaged(buffer->data);
   if (library)
     dlclose(library);
@@ -204,24 +205,23 @@ bool CompiledModel::forward(const std::vector<int32_t> &tokens,
   }
   for (int32_t t : tokens)
     if (t < 0 || t >= desc.vocabSize) {
-      error = "token id " + std::to_string(t) + " is outside the vocabulary of " +
-              std::to_string(desc.vocabSize);
+      error = "token id " + std::to_string(t) +
+              " is outside the vocabulary of " + std::to_string(desc.vocabSize);
       return false;
     }
   logits.resize(n * desc.vocabSize);
   if (device == Device::CUDA)
     return forwardCUDA(tokens, logits, error);
-  auto weightsRef = makeMemRef<uint8_t, 1>(
-      const_cast<uint8_t *>(weights->getData()),
-      {static_cast<int64_t>(weights->getFileSize())});
+  auto weightsRef =
+      makeMemRef<uint8_t, 1>(const_cast<uint8_t *>(weights->getData()),
+                             {static_cast<int64_t>(weights->getFileSize())});
   auto offsetsRef = makeMemRef<int64_t, 1>(
       offsets.data(), {static_cast<int64_t>(offsets.size())});
   auto tokensRef =
       makeMemRef<int32_t, 1>(const_cast<int32_t *>(tokens.data()), {n});
   auto cacheRef = makeMemRef<float, 5>(cache.data(), desc.cacheShape);
   auto logitsRef = makeMemRef<float, 2>(logits.data(), {n, desc.vocabSize});
-  entry(&weightsRef, &offsetsRef, &tokensRef, position, &cacheRef,
-        &logitsRef);
+  entry(&weightsRef, &offsetsRef, &tokensRef, position, &cacheRef, &logitsRef);
   position += n;
   return true;
 }
@@ -235,9 +235,9 @@ bool CompiledModel::forwardCUDA(const std::vector<int32_t> &tokens,
       !reserveManaged(managedLogits, logitsBytes, error))
     return false;
   std::memcpy(managedTokens.data, tokens.data(), n * sizeof(int32_t));
-  auto weightsRef = makeMemRef<uint8_t, 1>(
-      static_cast<uint8_t *>(managedWeights.data),
-      {static_cast<int64_t>(weights->getFileSize())});
+  auto weightsRef =
+      makeMemRef<uint8_t, 1>(static_cast<uint8_t *>(managedWeights.data),
+                             {static_cast<int64_t>(weights->getFileSize())});
   auto offsetsRef =
       makeMemRef<int64_t, 1>(static_cast<int64_t *>(managedOffsets.data),
                              {static_cast<int64_t>(offsets.size())});
@@ -247,8 +247,7 @@ bool CompiledModel::forwardCUDA(const std::vector<int32_t> &tokens,
                                        desc.cacheShape);
   auto logitsRef = makeMemRef<float, 2>(
       static_cast<float *>(managedLogits.data), {n, desc.vocabSize});
-  entry(&weightsRef, &offsetsRef, &tokensRef, position, &cacheRef,
-        &logitsRef);
+  entry(&weightsRef, &offsetsRef, &tokensRef, position, &cacheRef, &logitsRef);
   std::string launchError = cuda::takeError();
   if (!launchError.empty()) {
     error = "the GPU failed: " + launchError;

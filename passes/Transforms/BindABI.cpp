@@ -30,8 +30,8 @@ FailureOr<artifact::WeightDesc> describeWeight(StringRef name, Type type) {
     auto scheme = dyn_cast<qt::GGUFSchemeAttr>(q.getScheme());
     if (!scheme)
       return failure();
-    desc.type = llvm::StringRef(qt::stringifyGGUFFormat(scheme.getFormat()))
-                    .upper();
+    desc.type =
+        llvm::StringRef(qt::stringifyGGUFFormat(scheme.getFormat())).upper();
     shape = q.getShape();
   } else {
     auto tensor = cast<RankedTensorType>(type);
@@ -55,7 +55,8 @@ MemRefType getWeightBufferType(Type type) {
   if (auto q = dyn_cast<qt::QuantizedTensorType>(type)) {
     auto scheme = cast<qt::GGUFSchemeAttr>(q.getScheme());
     SmallVector<int64_t> shape(q.getShape());
-    shape.back() = shape.back() / scheme.getBlockSize() * scheme.getBlockBytes();
+    shape.back() =
+        shape.back() / scheme.getBlockSize() * scheme.getBlockBytes();
     return MemRefType::get(shape, IntegerType::get(type.getContext(), 8));
   }
   auto tensor = cast<RankedTensorType>(type);
@@ -109,8 +110,8 @@ void BindABIPass::runOnOperation() {
     auto [it, inserted] = weights.insert({op.getName(), op.getType()});
     if (!inserted && it->second != op.getType()) {
       op.emitOpError() << "weight \"" << op.getName()
-                       << "\" is used with two types: " << it->second
-                       << " and " << op.getType();
+                       << "\" is used with two types: " << it->second << " and "
+                       << op.getType();
       return WalkResult::interrupt();
     }
     if (failed(describeWeight(op.getName(), op.getType()))) {
@@ -130,8 +131,8 @@ void BindABIPass::runOnOperation() {
   Type i8 = IntegerType::get(ctx, 8), i64 = IntegerType::get(ctx, 64);
   auto weightsBuf = MemRefType::get({ShapedType::kDynamic}, i8);
   auto offsetsBuf = MemRefType::get({ShapedType::kDynamic}, i64);
-  auto tokensBuf = MemRefType::get(tokensType.getShape(),
-                                   tokensType.getElementType());
+  auto tokensBuf =
+      MemRefType::get(tokensType.getShape(), tokensType.getElementType());
   auto cacheBuf =
       MemRefType::get(cacheType.getShape(), cacheType.getElementType());
   auto logitsBuf =
@@ -168,10 +169,11 @@ void BindABIPass::runOnOperation() {
     Location opLoc = op.getLoc();
     Value index = arith::ConstantIndexOp::create(b, opLoc, slot[op.getName()]);
     Value offset = memref::LoadOp::create(b, opLoc, offsetsArg, index);
-    Value shift = arith::IndexCastOp::create(b, opLoc, b.getIndexType(), offset);
+    Value shift =
+        arith::IndexCastOp::create(b, opLoc, b.getIndexType(), offset);
     MemRefType bufferType = getWeightBufferType(op.getType());
-    Value view = memref::ViewOp::create(b, opLoc, bufferType, weightsArg,
-                                        shift, ValueRange{});
+    Value view = memref::ViewOp::create(b, opLoc, bufferType, weightsArg, shift,
+                                        ValueRange{});
     auto tensorType = RankedTensorType::get(bufferType.getShape(),
                                             bufferType.getElementType());
     Value tensor = bufferization::ToTensorOp::create(
@@ -194,10 +196,10 @@ void BindABIPass::runOnOperation() {
     ret.erase();
   });
   body.eraseArguments(0, 3);
-  func.setFunctionType(b.getFunctionType(
-      {weightsBuf, offsetsBuf, tokensBuf, b.getIndexType(), cacheBuf,
-       logitsBuf},
-      {}));
+  func.setFunctionType(
+      b.getFunctionType({weightsBuf, offsetsBuf, tokensBuf, b.getIndexType(),
+                         cacheBuf, logitsBuf},
+                        {}));
   func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
 
   // The descriptor the runtime checks before running.

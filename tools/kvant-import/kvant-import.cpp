@@ -24,7 +24,8 @@ using namespace llvm;
 
 static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
                                       cl::desc("<model.gguf>"));
-static cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
+static cl::opt<std::string> outputPath("o",
+                                       cl::desc("Output file ('-' for stdout)"),
                                        cl::value_desc("file"), cl::init("-"));
 static cl::opt<int64_t>
     contextLength("context",

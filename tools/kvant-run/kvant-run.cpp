@@ -89,8 +89,11 @@ bool parseTokenList(const std::string &text, std::vector<int32_t> &out) {
 size_t validUtf8Length(const std::string &s, size_t i) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = byte(i);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
-                                              : (c >> 3) == 0x1E ? 4 : 0;
+  size_t n = c < 0x80           ? 1
+             : (c >> 5) == 0x6  ? 2
+             : (c >> 4) == 0xE  ? 3
+             : (c >> 3) == 0x1E ? 4
+                                : 0;
   if (n == 0 || i + n > s.size() || (n == 2 && c < 0xC2))
     return 0;
   for (size_t k = 1; k < n; ++k)
@@ -271,8 +274,8 @@ int main(int argc, char **argv) {
       return fail("unexpected argument '" + arg + "'");
     }
   }
-  int modes = opts.havePrompt + !opts.tokens.empty() +
-              !opts.perplexityFile.empty();
+  int modes =
+      opts.havePrompt + !opts.tokens.empty() + !opts.perplexityFile.empty();
   if (opts.artifact.empty() || opts.weights.empty() || modes != 1)
     return usage();
   std::string error;
@@ -371,8 +374,8 @@ int main(int argc, char **argv) {
     std::fprintf(stderr,
                  "kvant-run: prefill %zu tokens in %.1f ms (%.1f tokens/s), "
                  "decode %lld tokens in %.1f ms (%.1f tokens/s)\n",
-                 prompt.size(), prefillS * 1e3, prefillRate,
-                 (long long)decoded, decodeS * 1e3, decodeRate);
+                 prompt.size(), prefillS * 1e3, prefillRate, (long long)decoded,
+                 decodeS * 1e3, decodeRate);
   }
   return 0;
 }

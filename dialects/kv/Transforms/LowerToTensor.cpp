@@ -128,7 +128,8 @@ struct LowerToTensorPass
         unsupported = true;
       }
       for (Type type : op->getResultTypes())
-        if (auto cache = dyn_cast<CacheType>(type); cache && cache.isQuantized()) {
+        if (auto cache = dyn_cast<CacheType>(type);
+            cache && cache.isQuantized()) {
           op->emitOpError("quantized KV caches are not lowered yet");
           unsupported = true;
         }

@@ -86,8 +86,7 @@ GroupedSchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (!zero)
     return success();
   if (isa<TernaryType>(storage) || isSmallFloat(storage))
-    return emitError() << "storage type " << storage
-                       << " takes no zero point";
+    return emitError() << "storage type " << storage << " takes no zero point";
   if (!isa<IntegerType, FloatType>(zero))
     return emitError() << "zero point type " << zero
                        << " must be an integer or float type";
@@ -148,7 +147,7 @@ Type QuantizedTensorType::parse(AsmParser &parser) {
     return {};
   }
   return parser.getChecked<QuantizedTensorType>(parser.getContext(), shape,
-                                       schemeIface);
+                                                schemeIface);
 }
 
 void QuantizedTensorType::print(AsmPrinter &printer) const {
@@ -157,15 +156,15 @@ void QuantizedTensorType::print(AsmPrinter &printer) const {
   printer << ", " << getScheme() << ">";
 }
 
-LogicalResult QuantizedTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
-                                 ArrayRef<int64_t> shape,
-                                 QuantSchemeAttrInterface scheme) {
+LogicalResult
+QuantizedTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
+                            ArrayRef<int64_t> shape,
+                            QuantSchemeAttrInterface scheme) {
   if (shape.empty())
     return emitError() << "quantized tensor must have rank >= 1";
   for (int64_t dim : shape)
     if (dim != ShapedType::kDynamic && dim < 0)
-      return emitError() << "dimension size must be non-negative, got "
-                         << dim;
+      return emitError() << "dimension size must be non-negative, got " << dim;
   int64_t inner = shape.back();
   if (ShapedType::isDynamic(inner))
     return emitError() << "innermost dimension must be static: blocks of "
@@ -194,6 +193,7 @@ int64_t QuantizedTensorType::getNumBytes() const {
   return getNumBlocks() * getScheme().getBlockBytes();
 }
 
-RankedTensorType QuantizedTensorType::getDequantizedType(Type elementType) const {
+RankedTensorType
+QuantizedTensorType::getDequantizedType(Type elementType) const {
   return RankedTensorType::get(getShape(), elementType);
 }

@@ -20,9 +20,9 @@ static LogicalResult verifySameShape(Operation *op, ArrayRef<int64_t> a,
                                      ArrayRef<int64_t> b, StringRef aName,
                                      StringRef bName) {
   if (failed(verifyCompatibleShape(a, b)))
-    return op->emitOpError() << aName << " shape " << kvant::formatShape(a)
-                             << " does not match " << bName << " shape "
-                             << kvant::formatShape(b);
+    return op->emitOpError()
+           << aName << " shape " << kvant::formatShape(a) << " does not match "
+           << bName << " shape " << kvant::formatShape(b);
   return success();
 }
 
@@ -56,8 +56,8 @@ LogicalResult QuantizeOp::verify() {
   if (!isa<FloatType>(input.getElementType()))
     return emitOpError("input must have float elements, got ")
            << input.getElementType();
-  return verifySameShape(*this, input.getShape(), getType().getShape(),
-                         "input", "result");
+  return verifySameShape(*this, input.getShape(), getType().getShape(), "input",
+                         "result");
 }
 
 LogicalResult DequantizeOp::verify() {
@@ -155,8 +155,7 @@ static LogicalResult verifyPacking(Operation *op, RankedTensorType narrow,
     return op->emitOpError("packed elements must be i1, i2 or i4, got ")
            << narrow.getElementType();
   if (!bytes.getElementType().isInteger(8))
-    return op->emitOpError("bytes must be i8, got ")
-           << bytes.getElementType();
+    return op->emitOpError("bytes must be i8, got ") << bytes.getElementType();
   if (narrow.getRank() != bytes.getRank() || narrow.getRank() == 0)
     return op->emitOpError("packed and unpacked tensors must have the same "
                            "non-zero rank");
@@ -166,8 +165,8 @@ static LogicalResult verifyPacking(Operation *op, RankedTensorType narrow,
   if (!ShapedType::isDynamic(inner)) {
     if (inner % perByte != 0)
       return op->emitOpError("innermost dimension ")
-             << inner << " is not a multiple of " << perByte
-             << ", the " << narrowInt << " values one byte holds";
+             << inner << " is not a multiple of " << perByte << ", the "
+             << narrowInt << " values one byte holds";
     expected.back() = inner / perByte;
   }
   return verifySameShape(op, bytes.getShape(), expected, "byte tensor",

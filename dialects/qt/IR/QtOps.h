@@ -4,8 +4,8 @@
 #define KVANT_DIALECTS_QT_IR_QTOPS_H
 
 #include "dialects/qt/IR/QtDialect.h"
-#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 

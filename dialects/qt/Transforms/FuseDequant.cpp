@@ -39,8 +39,7 @@ static Value getTransposedQuantizedWeight(linalg::MatmulOp matmul) {
     return AffineMap::get(3, 0, results, ctx);
   };
   SmallVector<AffineMap> maps = matmul.getIndexingMapsArray();
-  SmallVector<AffineMap> transposedB = {map({m, k}), map({n, k}),
-                                        map({m, n})};
+  SmallVector<AffineMap> transposedB = {map({m, k}), map({n, k}), map({m, n})};
   Value rhs = matmul.getDpsInputs()[1];
   if (maps == transposedB) {
     if (auto dequant = rhs.getDefiningOp<DequantizeOp>())
@@ -90,8 +89,7 @@ struct FuseIntoLinalgMatmul : OpRewritePattern<linalg::MatmulOp> {
 /// quantized tensor instead: llm ops accept `!qt.tensor` weights and their
 /// lowerings dequantize inside the loops. A bias-free `llm.linear` becomes
 /// `qt.matmul` outright.
-template <typename OpTy>
-struct UseQuantizedWeights : OpRewritePattern<OpTy> {
+template <typename OpTy> struct UseQuantizedWeights : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
 
   static SmallVector<OpOperand *> weightOperands(OpTy op) {
