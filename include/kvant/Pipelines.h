@@ -17,6 +17,14 @@ namespace kvant {
 /// `kvant-opt --kvant-optimize-pipeline` runs the same passes.
 void buildOptimizePipeline(mlir::OpPassManager &pm);
 
+/// The stages every target shares, as a textual list of passes ending with a
+/// comma: model-level cleanup, llm/qt/kv to linalg on tensors, the entry
+/// point bound to the artifact's ABI (its descriptor naming `target`), and
+/// bufferization. `vectorizeMatmuls` adds the CPU's vector GEMV lowering.
+std::string getModelToBuffersPipeline(const std::string &entry,
+                                      const std::string &target,
+                                      bool vectorizeMatmuls);
+
 /// The whole CPU compilation, from the imported model to the LLVM dialect,
 /// as the textual list of passes of a module pass manager
 /// (`kvant-opt --pass-pipeline='builtin.module(...)'` runs it, or any prefix

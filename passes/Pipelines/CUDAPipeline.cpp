@@ -1,6 +1,7 @@
 //===- CUDAPipeline.cpp - the model through gpu/NVVM to a CUDA binary -----===//
 
 #include "kvant/CUDAPipeline.h"
+#include "kvant/Pipelines.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -33,19 +34,11 @@ std::string kvant::getCUDATargetName(const CUDATarget &target) {
 
 std::string kvant::getCUDAPipeline(const std::string &entry,
                                    const CUDATarget &target) {
-  // The model and loop levels are the CPU pipeline's (getCPUPipeline), with
-  // the descriptor naming the CUDA target.
-  std::string pipeline =
-      "qt-fuse-dequant, canonicalize, cse, "
-      "convert-llm-to-linalg, kv-lower-to-tensor, "
-      "kvant-bind-abi{entry=" +
-      entry + " target=" + getCUDATargetName(target) +
-      "}, "
-      "qt-lower-to-linalg, func.func(convert-elementwise-to-linalg), "
-      "canonicalize, cse, "
-      "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map}, "
-      "buffer-deallocation-pipeline, kvant-memref-copy-to-linalg, ";
+  // The model and loop levels are the CPU pipeline's, with the descriptor
+  // naming the CUDA target; kernels come from plain linalg, not from the
+  // CPU's vector GEMV loops.
+  std::string pipeline = getModelToBuffersPipeline(
+      entry, getCUDATargetName(target), /*vectorizeMatmuls=*/false);
   // Kernels: the parallel dimensions of every linalg op become the grid of
   // one launch (reductions stay serial loops inside the kernel); what has no
   // parallel dimension stays on the host, which reads the same managed

@@ -28,6 +28,21 @@ void kvant::buildOptimizePipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+std::string kvant::getModelToBuffersPipeline(const std::string &entry,
+                                             const std::string &target,
+                                             bool vectorizeMatmuls) {
+  return "qt-fuse-dequant, canonicalize, cse, "
+         "convert-llm-to-linalg, kv-lower-to-tensor, "
+         "kvant-bind-abi{entry=" +
+         entry + " target=" + target + "}, " +
+         (vectorizeMatmuls ? "qt-lower-matmul-to-vector, " : "") +
+         "qt-lower-to-linalg, func.func(convert-elementwise-to-linalg), "
+         "canonicalize, cse, "
+         "one-shot-bufferize{bufferize-function-boundaries "
+         "function-boundary-type-conversion=identity-layout-map}, "
+         "buffer-deallocation-pipeline, kvant-memref-copy-to-linalg, ";
+}
+
 std::string kvant::getCPUPipeline(const std::string &entry, bool parallel) {
   // Kept as text so that each stage is a flag users can run, print and
   // replace with kvant-opt; the stages are:
@@ -43,17 +58,7 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel) {
   //   LLVM:         the LLVM dialect (vector reductions may be reassociated:
   //                 they are tree sums of f32 partial sums)
   std::string pipeline =
-      "qt-fuse-dequant, canonicalize, cse, "
-      "convert-llm-to-linalg, kv-lower-to-tensor, "
-      "kvant-bind-abi{entry=" +
-      entry +
-      "}, "
-      "qt-lower-matmul-to-vector, qt-lower-to-linalg, "
-      "func.func(convert-elementwise-to-linalg), "
-      "canonicalize, cse, "
-      "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map}, "
-      "buffer-deallocation-pipeline, kvant-memref-copy-to-linalg, ";
+      getModelToBuffersPipeline(entry, "cpu", /*vectorizeMatmuls=*/true);
   // Vector transfers become plain loads here (they are in bounds and
   // contiguous); f32 sums may be reassociated into trees.
   const std::string vectorToLLVM =
