@@ -11,6 +11,7 @@
 #include "kvant/Pipelines.h"
 #include "lib/Compiler/Compile.h"
 #include "lib/Runtime/CompiledModel.h"
+#include "lib/Runtime/Generation.h"
 #include "lib/Runtime/Sampler.h"
 #include "lib/Runtime/Tokenizer.h"
 
@@ -167,22 +168,10 @@ public:
     {
       nb::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(mutex);
-      std::vector<int32_t> ids = tok.encode(text, /*addBos=*/false);
-      std::vector<float> logits;
-      int64_t vocab = model->getVocabSize();
-      for (size_t begin = 0; ok && begin + 1 < ids.size(); begin += chunk - 1) {
-        std::vector<int32_t> window = {tok.bos()};
-        for (size_t i = begin;
-             i < ids.size() && static_cast<int64_t>(window.size()) < chunk; ++i)
-          window.push_back(ids[i]);
-        model->rollback(0);
-        ok = model->forward(window, logits, error);
-        for (size_t i = 0; ok && i + 1 < window.size(); ++i) {
-          nll += tokenNll(&logits[i * vocab], static_cast<int>(vocab),
-                          window[i + 1]);
-          ++scored;
-        }
-      }
+      TextScore score;
+      ok = scoreText(*model, tok, text, chunk, score, error);
+      nll = score.totalNll;
+      scored = score.scoredTokens;
     }
     if (!ok)
       raise(error);
@@ -212,27 +201,10 @@ private:
     if (!model->forward(prompt, logits, error))
       return false;
     Sampler sampler(params);
-    int vocab = static_cast<int>(model->getVocabSize());
-    std::unique_ptr<StreamDecoder> stream;
-    if (tokenizer)
-      stream = std::make_unique<StreamDecoder>(*tokenizer);
-    const float *last = &logits[(prompt.size() - 1) * vocab];
-    for (int64_t step = 0; step < n; ++step) {
-      int32_t next = sampler.sample(last, vocab);
-      generated.push_back(next);
-      if (tokenizer && tokenizer->isEog(next))
-        break;
-      if (stream)
-        text += stream->push(next);
-      if (step + 1 == n)
-        break;
-      if (!model->forward({next}, logits, error))
-        return false;
-      last = logits.data();
-    }
-    if (stream)
-      text += stream->finish();
-    return true;
+    int64_t vocab = model->getVocabSize();
+    std::vector<float> last(logits.end() - vocab, logits.end());
+    return sampleTokens(*model, tokenizer.get(), sampler, std::move(last), n,
+                        generated, text, error);
   }
 
   std::unique_ptr<CompiledModel> model;

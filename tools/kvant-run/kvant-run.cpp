@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lib/Runtime/CompiledModel.h"
+#include "lib/Runtime/Generation.h"
 #include "lib/Runtime/Sampler.h"
 #include "lib/Runtime/Tokenizer.h"
 
@@ -158,33 +159,17 @@ int runPerplexity(CompiledModel &model, const Tokenizer &tokenizer,
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string text = buffer.str();
-  std::vector<int32_t> ids = tokenizer.encode(text, /*addBos=*/false);
   int64_t chunk = opts.pplChunk > 0 ? opts.pplChunk : model.getContextLength();
   if (chunk > model.getContextLength() || chunk < 2)
     return fail("--ppl-chunk must be between 2 and the context length " +
                 std::to_string(model.getContextLength()));
-  // Non-overlapping windows, each starting with BOS and a fresh cache; every
-  // text token after the window's first is scored given its predecessors.
-  double nll = 0;
-  int64_t scored = 0;
-  std::vector<float> logits;
+  TextScore score;
   std::string error;
   auto start = std::chrono::steady_clock::now();
-  int64_t per = chunk - 1;
-  for (size_t begin = 0; begin + 1 < ids.size(); begin += per) {
-    std::vector<int32_t> window = {tokenizer.bos()};
-    for (size_t i = begin; i < ids.size() && (int64_t)window.size() < chunk;
-         ++i)
-      window.push_back(ids[i]);
-    model.rollback(0);
-    if (!model.forward(window, logits, error))
-      return fail(error);
-    int64_t vocab = model.getVocabSize();
-    for (size_t i = 0; i + 1 < window.size(); ++i) {
-      nll += tokenNll(&logits[i * vocab], vocab, window[i + 1]);
-      ++scored;
-    }
-  }
+  if (!scoreText(model, tokenizer, text, chunk, score, error))
+    return fail(error);
+  double nll = score.totalNll;
+  int64_t scored = score.scoredTokens;
   double elapsed = seconds(start, std::chrono::steady_clock::now());
   if (scored == 0)
     return fail("'" + opts.perplexityFile + "' has too little text to score");
@@ -324,35 +309,28 @@ int main(int argc, char **argv) {
     std::fputs(opts.prompt.c_str(), stdout);
     std::fflush(stdout);
   }
-  StreamDecoder stream(*tokenizer);
   std::vector<int32_t> generated;
   std::string text;
-  const float *last = &logits[(prompt.size() - 1) * vocab];
-  for (int64_t step = 0; step < opts.numPredict; ++step) {
-    int32_t next = sampler.sample(last, static_cast<int>(vocab));
-    generated.push_back(next);
-    if (tokenizer->isEog(next))
-      break;
-    std::string piece = stream.push(next);
-    text += piece;
-    if (!opts.json) {
-      std::fputs(piece.c_str(), stdout);
-      std::fflush(stdout);
-    }
-    if (step + 1 == opts.numPredict)
-      break;
-    if (!model->forward({next}, logits, error))
-      return fail(error);
-    last = logits.data();
-    if (!opts.dumpLogits.empty())
-      dumped.insert(dumped.end(), logits.begin(), logits.end());
-  }
-  std::string rest = stream.finish();
+  std::vector<float> last(logits.end() - vocab, logits.end());
+  auto print = [](const std::string &piece) {
+    std::fputs(piece.c_str(), stdout);
+    std::fflush(stdout);
+  };
+  auto dump = [&](const std::vector<float> &row) {
+    dumped.insert(dumped.end(), row.begin(), row.end());
+  };
+  if (!sampleTokens(*model, tokenizer.get(), sampler, std::move(last),
+                    opts.numPredict, generated, text, error,
+                    opts.json ? std::function<void(const std::string &)>()
+                              : print,
+                    opts.dumpLogits.empty()
+                        ? std::function<void(const std::vector<float> &)>()
+                        : dump))
+    return fail(error);
   if (!opts.dumpLogits.empty() &&
       !writeAtomically(opts.dumpLogits, dumped.data(),
                        dumped.size() * sizeof(float), error))
     return fail(error);
-  text += rest;
   auto t2 = std::chrono::steady_clock::now();
   double prefillS = seconds(t0, t1), decodeS = seconds(t1, t2);
   int64_t decoded = generated.empty() ? 0 : (int64_t)generated.size() - 1;
@@ -369,7 +347,7 @@ int main(int argc, char **argv) {
                 "\"decode_tokens_per_s\": %.2f}\n",
                 jsonEscape(text).c_str(), prefillRate, decodeRate);
   } else {
-    std::printf("%s\n", rest.c_str());
+    std::printf("\n");
     std::fflush(stdout);
     std::fprintf(stderr,
                  "kvant-run: prefill %zu tokens in %.1f ms (%.1f tokens/s), "
