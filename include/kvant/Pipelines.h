@@ -20,24 +20,29 @@ void buildOptimizePipeline(mlir::OpPassManager &pm);
 /// The stages every target shares, as a textual list of passes ending with a
 /// comma: model-level cleanup, llm/qt/kv to linalg on tensors, the entry
 /// point bound to the artifact's ABI (its descriptor naming `target`), and
-/// bufferization. `vectorizeMatmuls` adds the CPU's vector GEMV lowering.
+/// bufferization. `vectorizeMatmuls` adds the CPU's vector GEMV lowering,
+/// with `int8Dot` its int8-dot option (none, generic or avx2).
 std::string getModelToBuffersPipeline(const std::string &entry,
                                       const std::string &target,
-                                      bool vectorizeMatmuls);
+                                      bool vectorizeMatmuls,
+                                      const std::string &int8Dot = "none");
 
 /// The whole CPU compilation, from the imported model to the LLVM dialect,
 /// as the textual list of passes of a module pass manager
 /// (`kvant-opt --pass-pipeline='builtin.module(...)'` runs it, or any prefix
 /// of it, step by step). `entry` is the model function. With `parallel`, the
 /// parallel loops of every op run on OpenMP threads, and the artifact links
-/// libomp.
+/// libomp. `int8Dot` (none, generic, avx2) quantizes the activations of
+/// block-format matmuls to int8 and uses integer dot products.
 std::string getCPUPipeline(const std::string &entry = "forward",
-                           bool parallel = false);
+                           bool parallel = false,
+                           const std::string &int8Dot = "none");
 
 /// Adds getCPUPipeline() to `pm` (a module pass manager).
 mlir::LogicalResult buildCPUPipeline(mlir::OpPassManager &pm,
                                      const std::string &entry = "forward",
-                                     bool parallel = false);
+                                     bool parallel = false,
+                                     const std::string &int8Dot = "none");
 
 /// Registers the named pipelines with the global pass registry.
 void registerPipelines();

@@ -29,12 +29,36 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/X86TargetParser.h"
 
 #include <mutex>
 
 using namespace llvm;
 
 const char *kvant::getDefaultClangPath() { return KVANT_CLANG_PATH; }
+
+/// Whether the CPU that `march` names (clang's -march; "native" is the host)
+/// has AVX2.
+static bool marchHasAVX2(StringRef march) {
+  if (march == "native")
+    return sys::getHostCPUFeatures().lookup("avx2");
+  SmallVector<StringRef> features;
+  X86::getFeaturesForCPU(march, features);
+  return llvm::is_contained(features, "avx2");
+}
+
+std::string kvant::resolveInt8Dot(const CompileOptions &options,
+                                  std::string &error) {
+  StringRef choice = options.int8Dot;
+  if (choice == "auto")
+    return marchHasAVX2(options.march) ? "avx2" : "none";
+  if (choice == "none" || choice == "generic" || choice == "avx2")
+    return choice.str();
+  error = "unknown --int8-dot '" + options.int8Dot +
+          "' (expected auto, none, generic or avx2)";
+  return "";
+}
 
 void kvant::registerCompilerPasses() {
   static std::once_flag once;
@@ -265,10 +289,13 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
   if (options.emit == EmitKind::Model)
     return writeFile(outputPath, printModule(*module), error);
 
+  std::string int8Dot = resolveInt8Dot(options, error);
+  if (int8Dot.empty())
+    return false;
   mlir::PassManager pm(&context);
-  if (isCUDA
-          ? failed(kvant::buildCUDAPipeline(pm, "forward", cudaTarget))
-          : failed(kvant::buildCPUPipeline(pm, "forward", options.parallel))) {
+  if (isCUDA ? failed(kvant::buildCUDAPipeline(pm, "forward", cudaTarget))
+             : failed(kvant::buildCPUPipeline(pm, "forward", options.parallel,
+                                              int8Dot))) {
     error = std::string("cannot build the ") + (isCUDA ? "CUDA" : "CPU") +
             " pipeline";
     return false;

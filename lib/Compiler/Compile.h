@@ -48,6 +48,11 @@ struct CompileOptions {
   /// artifact then links libomp). 1.6-1.9x faster decode on a 1.1B model
   /// with 2 cores (bench/README.md); tiny models may prefer one thread.
   bool parallel = true;
+  /// CPU target: how block-format matmuls multiply: "none" (f32 math on the
+  /// float activations), "generic" or "avx2" (activations quantized to int8
+  /// blocks as llama.cpp does, integer dot products), or "auto": avx2 when
+  /// `march` has AVX2, none otherwise.
+  std::string int8Dot = "auto";
   /// clang used to optimize and link; empty takes the one kvant was built
   /// with.
   std::string clangPath;
@@ -58,6 +63,11 @@ struct CompileOptions {
 
 /// The clang kvant was built with (the default of CompileOptions::clangPath).
 const char *getDefaultClangPath();
+
+/// The int8-dot choice `options` resolves to ("auto" looked up for
+/// `options.march`), or an empty string (with `error` set) for an unknown
+/// value.
+std::string resolveInt8Dot(const CompileOptions &options, std::string &error);
 
 /// Registers MLIR's and kvant's passes and pipelines with the global pass
 /// registry, once (later calls do nothing). The entry points below call it.

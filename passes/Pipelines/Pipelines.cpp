@@ -19,6 +19,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "parallel",
       llvm::cl::desc("Run the parallel loops of each op on OpenMP threads"),
       llvm::cl::init(false)};
+  Option<std::string> int8Dot{
+      *this, "int8-dot",
+      llvm::cl::desc("Integer dot products for block-format matmuls with "
+                     "int8-quantized activations: none, generic or avx2 "
+                     "(qt-lower-matmul-to-vector's int8-dot)"),
+      llvm::cl::init("none")};
 };
 } // namespace
 
@@ -30,12 +36,16 @@ void kvant::buildOptimizePipeline(OpPassManager &pm) {
 
 std::string kvant::getModelToBuffersPipeline(const std::string &entry,
                                              const std::string &target,
-                                             bool vectorizeMatmuls) {
+                                             bool vectorizeMatmuls,
+                                             const std::string &int8Dot) {
   return "qt-fuse-dequant, canonicalize, cse, "
          "convert-llm-to-linalg, kv-lower-to-tensor, "
          "kvant-bind-abi{entry=" +
          entry + " target=" + target + "}, " +
-         (vectorizeMatmuls ? "qt-lower-matmul-to-vector, " : "") +
+         (vectorizeMatmuls
+              ? "qt-lower-matmul-to-vector{int8-activations=" +
+                    std::string(int8Dot == "none" ? "false" : "true") + "}, "
+              : std::string()) +
          "qt-lower-to-linalg, func.func(convert-elementwise-to-linalg), "
          "canonicalize, cse, "
          "one-shot-bufferize{bufferize-function-boundaries "
@@ -43,7 +53,8 @@ std::string kvant::getModelToBuffersPipeline(const std::string &entry,
          "buffer-deallocation-pipeline, kvant-memref-copy-to-linalg, ";
 }
 
-std::string kvant::getCPUPipeline(const std::string &entry, bool parallel) {
+std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
+                                  const std::string &int8Dot) {
   // Kept as text so that each stage is a flag users can run, print and
   // replace with kvant-opt; the stages are:
   //   model level:  fuse dequantization, clean up
@@ -57,8 +68,12 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel) {
   //                 over the cores
   //   LLVM:         the LLVM dialect (vector reductions may be reassociated:
   //                 they are tree sums of f32 partial sums)
-  std::string pipeline =
-      getModelToBuffersPipeline(entry, "cpu", /*vectorizeMatmuls=*/true);
+  std::string pipeline = getModelToBuffersPipeline(
+      entry, "cpu", /*vectorizeMatmuls=*/true, int8Dot);
+  // The int8 dot products become the target's instructions once buffers
+  // exist (the x86 form is LLVM intrinsic calls).
+  if (int8Dot != "none")
+    pipeline += "qt-lower-dot-i8{target=" + int8Dot + "}, ";
   // Vector transfers become plain loads here (they are in bounds and
   // contiguous); f32 sums may be reassociated into trees.
   const std::string vectorToLLVM =
@@ -86,10 +101,11 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel) {
 }
 
 LogicalResult kvant::buildCPUPipeline(OpPassManager &pm,
-                                      const std::string &entry, bool parallel) {
+                                      const std::string &entry, bool parallel,
+                                      const std::string &int8Dot) {
   std::string errors;
   llvm::raw_string_ostream errorStream(errors);
-  if (failed(parsePassPipeline(getCPUPipeline(entry, parallel), pm,
+  if (failed(parsePassPipeline(getCPUPipeline(entry, parallel, int8Dot), pm,
                                errorStream))) {
     llvm::errs() << "kvant: cannot build the CPU pipeline: " << errors << "\n";
     return failure();
@@ -107,6 +123,7 @@ void kvant::registerPipelines() {
       "kvant-cpu-pipeline",
       "Compile an imported model to the LLVM dialect for the CPU",
       [](OpPassManager &pm, const CPUPipelineOptions &options) {
-        (void)buildCPUPipeline(pm, options.entry, options.parallel);
+        (void)buildCPUPipeline(pm, options.entry, options.parallel,
+                               options.int8Dot);
       });
 }

@@ -241,7 +241,8 @@ std::string runPipeline(const std::string &moduleText,
 void compile(const std::string &input, bool inputIsText,
              const std::string &output, const std::string &target,
              int64_t context, const std::string &march, const std::string &emit,
-             const std::string &clang) {
+             const std::string &clang, bool parallel,
+             const std::string &int8Dot) {
   CompileOptions options;
   if (inputIsText)
     options.inputText = input;
@@ -253,6 +254,8 @@ void compile(const std::string &input, bool inputIsText,
   options.contextLength = context;
   options.march = march;
   options.clangPath = clang;
+  options.parallel = parallel;
+  options.int8Dot = int8Dot;
   if (emit == "so")
     options.emit = EmitKind::SharedObject;
   else if (emit == "llvm-ir")
@@ -292,7 +295,8 @@ NB_MODULE(_kvant, m) {
       nb::arg("entry") = "forward");
   m.def("compile", &compile, nb::arg("input"), nb::arg("input_is_text"),
         nb::arg("output"), nb::arg("target"), nb::arg("context"),
-        nb::arg("march"), nb::arg("emit"), nb::arg("clang"));
+        nb::arg("march"), nb::arg("emit"), nb::arg("clang"),
+        nb::arg("parallel"), nb::arg("int8_dot"));
   m.def("default_clang", [] { return std::string(getDefaultClangPath()); });
 
   nb::class_<Tokenizer>(m, "Tokenizer")

@@ -1,11 +1,15 @@
 // RUN: kvant-opt %s --qt-lower-matmul-to-vector --split-input-file | FileCheck %s
 // RUN: kvant-opt %s --qt-lower-matmul-to-vector=float-weights=false --split-input-file | FileCheck %s --check-prefix=NOFLOAT
+// Folded (canonicalize, cse) so that the static row loops disappear:
+// RUN: kvant-opt %s --qt-lower-matmul-to-vector --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=TILE
+// RUN: kvant-opt %s --qt-lower-matmul-to-vector=int8-activations=true --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=INT8
 
 // q8_0, M = 1: a parallel loop over the weight rows; per row, a loop over the
 // 2 blocks reading each block's f16 scale and 32 quants from the bytes viewed
 // as [N, blocks, 34]; the block's dot product with x's slice is a chain of
 // fmas over 8-wide slices, scaled once into an 8-wide accumulator; one
-// reduction per output element.
+// reduction per output element. Rows of x go in tiles of 4 (none here: M = 1)
+// then one at a time.
 // CHECK-LABEL: func.func @q8_0
 // CHECK-SAME: (%[[X:.*]]: tensor<1x64xf32>, %[[B:.*]]: tensor<8x68xi8>)
 func.func @q8_0(%x: tensor<1x64xf32>, %b: tensor<8x68xi8>) -> tensor<1x8xf32> {
@@ -14,14 +18,16 @@ func.func @q8_0(%x: tensor<1x64xf32>, %b: tensor<8x68xi8>) -> tensor<1x8xf32> {
   // CHECK: %[[E:.*]] = tensor.empty() : tensor<1x8xf32>
   // CHECK: %[[Y:.*]] = scf.forall (%[[N:.*]]) in (8) shared_outs(%[[OUT:.*]] = %[[E]]) -> (tensor<1x8xf32>)
   // CHECK: %[[COL:.*]] = tensor.extract_slice %[[OUT]][0, %[[N]]] [1, 1] [1, 1]
-  // CHECK: %[[R:.*]] = scf.for %[[M:.*]] = {{.*}} iter_args(%[[C:.*]] = %[[COL]]) -> (tensor<1x1xf32>)
+  // CHECK: %[[T:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4{{.*}} iter_args(%{{.*}} = %[[COL]]) -> (tensor<1x1xf32>)
+  // CHECK: scf.yield
+  // CHECK: %[[R:.*]] = scf.for %[[M:.*]] = {{.*}} iter_args(%[[C:.*]] = %[[T]]) -> (tensor<1x1xf32>)
   // CHECK: %[[ACC:.*]] = scf.for %[[BLK:.*]] = {{.*}} iter_args(%[[A:.*]] = %{{.*}}) -> (vector<8xf32>)
   // CHECK: %[[DB:.*]] = vector.transfer_read %[[V]][%[[N]], %[[BLK]], %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<8x2x34xi8>, vector<2xi8>
   // CHECK: %[[DH:.*]] = vector.bitcast %[[DB]] : vector<2xi8> to vector<1xf16>
   // CHECK: %[[D:.*]] = arith.extf
   // CHECK: %[[QB:.*]] = vector.transfer_read %[[V]][%[[N]], %[[BLK]], %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<8x2x34xi8>, vector<32xi8>
+  // CHECK: %[[XS:.*]] = vector.transfer_read %[[X]][%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<1x64xf32>, vector<32xf32>
   // CHECK: %[[Q:.*]] = arith.sitofp %[[QB]] : vector<32xi8> to vector<32xf32>
-  // CHECK: %[[XS:.*]] = vector.transfer_read %[[X]][%[[M]], %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<1x64xf32>, vector<32xf32>
   // CHECK: %[[Q0:.*]] = vector.extract_strided_slice %[[Q]] {offsets = [0], sizes = [8], strides = [1]}
   // CHECK: %[[X0:.*]] = vector.extract_strided_slice %[[XS]] {offsets = [0], sizes = [8], strides = [1]}
   // CHECK: %[[P0:.*]] = arith.mulf %[[Q0]], %[[X0]] : vector<8xf32>
@@ -32,7 +38,7 @@ func.func @q8_0(%x: tensor<1x64xf32>, %b: tensor<8x68xi8>) -> tensor<1x8xf32> {
   // CHECK: %[[NEXT:.*]] = vector.fma %[[DS]], %[[P3]], %[[A]] : vector<8xf32>
   // CHECK: scf.yield %[[NEXT]] : vector<8xf32>
   // CHECK: %[[S:.*]] = vector.reduction <add>, %[[ACC]] : vector<8xf32> into f32
-  // CHECK: %[[U:.*]] = tensor.insert %[[S]] into %[[C]][%[[M]], %{{.*}}] : tensor<1x1xf32>
+  // CHECK: %[[U:.*]] = tensor.insert %[[S]] into %[[C]][%{{.*}}, %{{.*}}] : tensor<1x1xf32>
   // CHECK: scf.yield %[[U]]
   // CHECK: scf.forall.in_parallel
   // CHECK-NEXT: tensor.parallel_insert_slice %[[R]] into %[[OUT]][0, %[[N]]] [1, 1] [1, 1]
@@ -69,8 +75,7 @@ func.func @q4_0_batch(%x: tensor<2x?x64xf32>, %b: tensor<8x36xi8>) -> tensor<2x?
 
 // q5_1: the fifth bits come from the u32 at byte 4 (bit j for element j,
 // tested in bytes: byte j/8 spread to element j, masked with 1 << (j % 8));
-// with a minimum, the weights are decoded in full (one fma) and accumulated
-// 32 wide.
+// the quants' dot product is scaled by d, and the min adds m * sum(x).
 // CHECK-LABEL: func.func @q5_1
 func.func @q5_1(%x: tensor<1x32xf32>, %b: tensor<4x24xi8>) -> tensor<1x4xf32> {
   // CHECK: %[[QH:.*]] = vector.transfer_read %{{.*}} : tensor<4x1x24xi8>, vector<4xi8>
@@ -79,10 +84,13 @@ func.func @q5_1(%x: tensor<1x32xf32>, %b: tensor<4x24xi8>) -> tensor<1x4xf32> {
   // CHECK: %[[SET:.*]] = arith.cmpi ne, %[[BITS]], %{{.*}} : vector<32xi8>
   // CHECK: %[[HIGH:.*]] = arith.select %[[SET]], %{{.*}}, %{{.*}} : vector<32xi1>, vector<32xi8>
   // CHECK: %[[Q:.*]] = arith.ori %{{.*}}, %[[HIGH]] : vector<32xi8>
-  // CHECK: arith.uitofp %[[Q]] : vector<32xi8> to vector<32xf32>
-  // CHECK: %[[W:.*]] = vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<32xf32>
-  // CHECK: vector.fma %[[W]], %{{.*}}, %{{.*}} : vector<32xf32>
-  // CHECK: vector.reduction <add>, %{{.*}} : vector<32xf32> into f32
+  // CHECK: arith.sitofp %[[Q]] : vector<32xi8> to vector<32xf32>
+  // CHECK: %[[D:.*]] = vector.broadcast %{{.*}} : f32 to vector<8xf32>
+  // CHECK: %[[SCALED:.*]] = vector.fma %[[D]], %{{.*}}, %{{.*}} : vector<8xf32>
+  // CHECK: arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
+  // CHECK: %[[MIN:.*]] = vector.broadcast %{{.*}} : f32 to vector<8xf32>
+  // CHECK: vector.fma %[[MIN]], %{{.*}}, %[[SCALED]] : vector<8xf32>
+  // CHECK: vector.reduction <add>, %{{.*}} : vector<8xf32> into f32
   %w = qt.from_bytes %b : tensor<4x24xi8> -> !qt.tensor<4x32, #qt.gguf<q5_1>>
   %y = qt.matmul %x, %w : tensor<1x32xf32>, !qt.tensor<4x32, #qt.gguf<q5_1>> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
@@ -91,10 +99,57 @@ func.func @q5_1(%x: tensor<1x32xf32>, %b: tensor<4x24xi8>) -> tensor<1x4xf32> {
 // -----
 
 // Formats without a vector decoder are left to qt-lower-to-linalg.
-// CHECK-LABEL: func.func @q4_k
-func.func @q4_k(%x: tensor<1x256xf32>, %w: !qt.tensor<4x256, #qt.gguf<q4_k>>) -> tensor<1x4xf32> {
+// CHECK-LABEL: func.func @q2_k
+func.func @q2_k(%x: tensor<1x256xf32>, %w: !qt.tensor<4x256, #qt.gguf<q2_k>>) -> tensor<1x4xf32> {
   // CHECK-NOT: scf.forall
   // CHECK: qt.matmul
+  %y = qt.matmul %x, %w : tensor<1x256xf32>, !qt.tensor<4x256, #qt.gguf<q2_k>> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// M = 6: one tile of 4 rows shares each decoded block (4 accumulators), then
+// rows 4 and 5 one at a time.
+// TILE-LABEL: func.func @q8_0_tiles
+func.func @q8_0_tiles(%x: tensor<6x64xf32>, %b: tensor<8x68xi8>) -> tensor<6x8xf32> {
+  // TILE: scf.forall
+  // TILE: %[[ACC:.*]]:4 = scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+  // TILE: vector.transfer_read %arg0[%c0
+  // TILE: arith.sitofp %{{.*}} : vector<32xi8> to vector<32xf32>
+  // TILE-NOT: arith.sitofp
+  // TILE: vector.transfer_read %arg0[%c1
+  // TILE-NOT: arith.sitofp
+  // TILE: vector.transfer_read %arg0[%c2
+  // TILE-NOT: arith.sitofp
+  // TILE: vector.transfer_read %arg0[%c3
+  // TILE-NOT: arith.sitofp
+  // TILE: scf.yield
+  // TILE-COUNT-4: vector.reduction <add>
+  // TILE: scf.for %{{.*}} = %c4 to %c6 step %c1
+  %w = qt.from_bytes %b : tensor<8x68xi8> -> !qt.tensor<8x64, #qt.gguf<q8_0>>
+  %y = qt.matmul %x, %w : tensor<6x64xf32>, !qt.tensor<8x64, #qt.gguf<q8_0>> -> tensor<6x8xf32>
+  return %y : tensor<6x8xf32>
+}
+
+// -----
+
+// int8 activations: x is quantized per block of 32 (amax / 127, roundeven)
+// before the GEMV; each block's quants meet x's with qt.dot_i8, scaled by
+// d_w * d_x. q4_k's 8 sub-blocks of a 256-element block each have a 6-bit
+// scale and min, the min times d_x * sum(q_x) (the activations' block sums).
+// INT8-LABEL: func.func @q4_k_int8
+func.func @q4_k_int8(%x: tensor<1x256xf32>, %w: !qt.tensor<4x256, #qt.gguf<q4_k>>) -> tensor<1x4xf32> {
+  // INT8: %[[QX:.*]]:3 = scf.for {{.*}} -> (tensor<1x256xi8>, tensor<1x8xf32>, tensor<1x8xf32>)
+  // INT8: math.absf
+  // INT8: vector.reduction <maxnumf>
+  // INT8: math.roundeven
+  // INT8: arith.fptosi %{{.*}} : vector<32xf32> to vector<32xi8>
+  // INT8: vector.reduction <add>, %{{.*}} : vector<32xi32> into i32
+  // INT8: scf.forall
+  // INT8: vector.transfer_read %{{.*}} : tensor<4x1x144xi8>, vector<12xi8>
+  // INT8-COUNT-8: qt.dot_i8 %{{.*}}, %{{.*}} : vector<32xi8> -> vector<8xi32>
+  // INT8: vector.reduction <add>
   %y = qt.matmul %x, %w : tensor<1x256xf32>, !qt.tensor<4x256, #qt.gguf<q4_k>> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }

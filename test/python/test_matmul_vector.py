@@ -17,19 +17,41 @@ Reference and tolerance: `x @ deq.T` in float64 (plus the destination) from the 
 dequantization of the same bytes (F16 weights: their exact f32 values). kvant decodes each
 weight exactly as llama.cpp does and accumulates in f32 partial sums reduced as a tree, so the
 error is f32 rounding of a K-term sum; asserted: max|y - ref| <= 1e-4 * max|ref|.
+
+With `int8-dot` (generic: portable vector arith; avx2: vpmaddubsw/vpmaddwd), the activations
+are quantized per block of 32 as llama.cpp's q8_0 (d = amax/127, q = roundeven(x * 127/amax),
+computed in float32 as kvant does) and the reference uses those dequantized activations
+(q * d) instead of x: the integer dot products are exact, so the same tolerance holds.
+K-quant and ternary weights (Q4_K, Q5_K, Q6_K, TQ2_0) are random bytes with finite f16 scales:
+every bit pattern is a valid block, and the gguf package decodes them.
 """
 import subprocess
 
 import numpy as np
 import pytest
-from gguf import GGMLQuantizationType
+from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 from gguf.quants import dequantize, quantize
 
-from kvant_testing import (qt_matmul_ir, PRINT_I32_DECL, RUNNER_LIBS, dense_hex, mlir_runner,
+from kvant_testing import (qt_matmul_ir, PRINT_I32_DECL, RUNNER_LIBS, dense_hex, kvant_opt,
+                           mlir_runner,
                            mlir_tensor_type, parse_f32_bits, print_f32_bits, require_kvant_opt,
                            run_opt)
 
 BLOCK_FORMATS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
+# Formats of 256-element super-blocks, and where their f16 scales sit in a block.
+SUPERBLOCK_FORMATS = {"Q4_K": (0, 2), "Q5_K": (0, 2), "Q6_K": (208,), "TQ2_0": (64,)}
+
+
+def has_avx2():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return " avx2 " in f.read().replace("\n", " ")
+    except OSError:
+        return False
+
+
+# How the lowering computes: f32 math (serial or OpenMP), or int8 dot products.
+MODES = ["serial", "openmp", "generic", "avx2"]
 RTOL = 1e-4
 
 
@@ -59,9 +81,15 @@ def vector_cpu_lowering(parallel):
     ]
 
 
-def run_vectorized(module, parallel=False):
-    llvm_ir = run_opt(module, ["--qt-lower-matmul-to-vector", "--qt-lower-to-linalg",
-                               *vector_cpu_lowering(parallel)])
+def run_vectorized(module, parallel=False, int8_dot="none"):
+    """`int8_dot`: none (f32 math) or the qt-lower-dot-i8 target after int8 activations."""
+    lowering = vector_cpu_lowering(parallel)
+    if int8_dot != "none":
+        # After bufferization, as the CPU pipeline places it.
+        lowering.insert(2, f"--qt-lower-dot-i8=target={int8_dot}")
+    llvm_ir = run_opt(module, [f"--qt-lower-matmul-to-vector=int8-activations="
+                               f"{'false' if int8_dot == 'none' else 'true'}",
+                               "--qt-lower-to-linalg", *lowering])
     libs = list(RUNNER_LIBS)
     if parallel:
         libs.append("/usr/lib/llvm-22/lib/libomp.so")
@@ -81,6 +109,30 @@ def random_weight(rng, shape):
     return w.astype(np.float32)
 
 
+def quantize_activations(x):
+    """x (float32, [..., K]) quantized per block of 32 as the int8-dot lowering does, dequantized."""
+    blocks = x.astype(np.float32).reshape(-1, 32)
+    amax = np.max(np.abs(blocks), axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        inverse = np.where(amax != 0, np.float32(127) / amax, np.float32(0)).astype(np.float32)
+    q = np.rint(blocks * inverse)
+    d = (amax / np.float32(127)).astype(np.float32)
+    return (q.astype(np.float64) * d.astype(np.float64)).reshape(x.shape)
+
+
+def random_superblocks(rng, fmt, shape):
+    """Random bytes of `shape` ([N, K]) weights in a 256-element format, with finite f16 scales."""
+    qtype = getattr(GGMLQuantizationType, fmt)
+    block_bytes = GGML_QUANT_SIZES[qtype][1]
+    n, k = shape
+    raw = rng.integers(0, 256, (n, k // 256, block_bytes), dtype=np.uint8)
+    for offset in SUPERBLOCK_FORMATS[fmt]:
+        scales = (rng.uniform(0.002, 0.05, (n, k // 256)) *
+                  rng.choice([-1, 1], (n, k // 256))).astype(np.float16)
+        raw[:, :, offset:offset + 2] = scales.view(np.uint8).reshape(n, k // 256, 2)
+    return raw.reshape(n, -1)
+
+
 def check(name, y, ref):
     assert y.shape == ref.shape, name
     rel = np.max(np.abs(y.astype(np.float64) - ref)) / np.max(np.abs(ref))
@@ -98,14 +150,14 @@ BLOCK_CASES = [
 ]
 
 
-def build_block_module(fmt, inputs):
+def build_block_module(fmt, inputs, cases):
     scheme = f"#qt.gguf<{fmt.lower()}>"
 
     def qtype(shape):
         return "!qt.tensor<" + "x".join(map(str, shape)) + f", {scheme}>"
 
     helpers, body = [], []
-    for name, wshape, xshape, dynamic in BLOCK_CASES:
+    for name, wshape, xshape, dynamic in cases:
         raw, x = inputs[name]
         btype = mlir_tensor_type(raw.shape, "i8")
         yshape = xshape[:-1] + (wshape[0],)
@@ -120,26 +172,64 @@ def build_block_module(fmt, inputs):
             "  func.func @main() {\n" + "".join(body) + "    return\n  }\n}\n")
 
 
-@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "openmp"])
-@pytest.mark.parametrize("fmt", BLOCK_FORMATS)
-def test_block_formats_match_gguf(fmt, parallel):
+# Cases for 256-element formats: K a multiple of 256, M up to 6 (one tile of 4 rows, 2 left).
+SUPERBLOCK_CASES = [
+    ("m1", (24, 512), (1, 512), False),
+    ("m6", (9, 256), (6, 256), False),
+    ("dyn", (8, 256), (5, 256), True),
+]
+
+
+def run_block_format(fmt, mode, cases, make_raw, seed):
     require_kvant_opt()
+    if mode == "avx2" and not has_avx2():
+        pytest.skip("this CPU has no AVX2")
     qtype = getattr(GGMLQuantizationType, fmt)
-    rng = np.random.default_rng(BLOCK_FORMATS.index(fmt) + 11)
+    rng = np.random.default_rng(seed)
+    int8_dot = mode if mode in ("generic", "avx2") else "none"
     inputs, refs = {}, {}
-    for name, wshape, xshape, _ in BLOCK_CASES:
-        raw = quantize(random_weight(rng, wshape), qtype)
+    for name, wshape, xshape, _ in cases:
+        raw = make_raw(rng, wshape)
         deq = dequantize(raw, qtype).astype(np.float64)
         x = rng.standard_normal(xshape).astype(np.float32)
         inputs[name] = (raw, x)
-        refs[name] = x.astype(np.float64) @ deq.T
-    module = build_block_module(fmt, inputs)
+        xs = quantize_activations(x) if int8_dot != "none" else x.astype(np.float64)
+        refs[name] = xs @ deq.T
+    module = build_block_module(fmt, inputs, cases)
     assert "qt.matmul" not in run_opt(module, ["--qt-lower-matmul-to-vector"]), \
         f"a {fmt} matmul was left to the reference lowering"
-    results = run_vectorized(module, parallel)
-    assert len(results) == len(BLOCK_CASES)
-    for (name, *_), y in zip(BLOCK_CASES, results):
-        check(f"{fmt} {name}", y, refs[name])
+    results = run_vectorized(module, mode == "openmp", int8_dot)
+    assert len(results) == len(cases)
+    for (name, *_), y in zip(cases, results):
+        check(f"{fmt} {mode} {name}", y, refs[name])
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("fmt", BLOCK_FORMATS)
+def test_block_formats_match_gguf(fmt, mode):
+    qtype = getattr(GGMLQuantizationType, fmt)
+    run_block_format(fmt, mode, BLOCK_CASES,
+                     lambda rng, shape: quantize(random_weight(rng, shape), qtype),
+                     BLOCK_FORMATS.index(fmt) + 11)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("fmt", list(SUPERBLOCK_FORMATS))
+def test_superblock_formats_match_gguf(fmt, mode):
+    run_block_format(fmt, mode, SUPERBLOCK_CASES,
+                     lambda rng, shape: random_superblocks(rng, fmt, shape),
+                     list(SUPERBLOCK_FORMATS).index(fmt) + 31)
+
+
+def test_unknown_dot_target_is_an_error():
+    require_kvant_opt()
+    module = ("func.func @f(%a: vector<32xi8>, %b: vector<32xi8>) -> vector<8xi32> {\n"
+              "  %d = qt.dot_i8 %a, %b : vector<32xi8> -> vector<8xi32>\n"
+              "  return %d : vector<8xi32>\n}\n")
+    proc = subprocess.run([kvant_opt(), "--qt-lower-dot-i8=target=sse9"],
+                          input=module, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "unknown target 'sse9'" in proc.stderr
 
 
 # (name, weight dtype, M, N, K)

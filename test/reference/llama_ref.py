@@ -21,6 +21,11 @@ by default (`dtype=np.float32` is available for big models to halve memory). Log
 returned in that dtype. All weights are held dequantized: 8 (f64) or 4 (f32) bytes per
 parameter plus the mmapped file (a Llama-3-8B-shaped Q8_0 file in f32 peaked at ~46 GB RSS).
 
+`int8_activations=True` mirrors kvant-compile's int8-dot mode (and llama.cpp's vec_dot with
+q8 activations): before each matmul with a weight of a format in INT8_DOT_TYPES, the activation
+row is quantized per block of 32 in float32 (d = amax/127, q = roundeven(x * 127/amax)) and
+replaced by q * d.
+
 Validated against llama.cpp (test/reference/compare_llamacpp.py) on random models: max |diff|
 ~2e-6 (tiny, F32) and 6.5e-6 (TinyLlama-1.1B shape, F32) with llama.cpp's KV cache in F32.
 """
@@ -33,12 +38,30 @@ import numpy as np
 from gguf import GGUFReader
 from gguf.quants import dequantize
 
+# Weight formats whose matmuls kvant computes with int8 activations (qt-lower-matmul-to-vector's
+# group decoders).
+INT8_DOT_TYPES = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "TQ2_0"}
+
+
+def quantize_activations(x):
+    """Rows of x quantized per block of 32 as q8_0 (float32 scale math), then dequantized."""
+    shape = x.shape
+    blocks = np.asarray(x, dtype=np.float32).reshape(-1, 32)
+    amax = np.max(np.abs(blocks), axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        inverse = np.where(amax != 0, np.float32(127) / amax, np.float32(0)).astype(np.float32)
+    q = np.rint(blocks * inverse)
+    d = (amax / np.float32(127)).astype(np.float32)
+    return (q.astype(np.float64) * d.astype(np.float64)).reshape(shape).astype(x.dtype)
+
+
 NEOX_ARCHES = {"qwen2", "qwen2moe", "qwen3", "phi3", "gemma", "gemma2", "stablelm", "gptneox"}
 
 
 class LlamaReference:
-    def __init__(self, path, dtype=np.float64):
+    def __init__(self, path, dtype=np.float64, int8_activations=False):
         self.dtype = np.dtype(dtype)
+        self.int8_activations = int8_activations
         r = GGUFReader(path)
         self.meta = {f.name: f.contents() for f in r.fields.values() if not f.name.startswith("tokenizer.ggml.")}
         a = self.arch = self.meta["general.architecture"]
@@ -61,6 +84,7 @@ class LlamaReference:
             self.w[t.name] = np.asarray(arr, dtype=self.dtype)
         if "output.weight" not in self.w:
             self.w["output.weight"] = self.w["token_embd.weight"]  # tied embeddings
+            self.tensor_types["output.weight"] = self.tensor_types["token_embd.weight"]
         self.vocab_size = self.w["token_embd.weight"].shape[0]
         self.reset()
 
@@ -86,8 +110,14 @@ class LlamaReference:
             out[..., 1:n:2] = a * sin + b * cos
         return out
 
+    def _matmul(self, h, name):
+        """h @ W^T for the weight `name`, with int8 activations where kvant uses them."""
+        if self.int8_activations and self.tensor_types[name].name in INT8_DOT_TYPES:
+            h = quantize_activations(h)
+        return h @ self.w[name].T
+
     def _proj(self, h, name):
-        y = h @ self.w[name + ".weight"].T
+        y = self._matmul(h, name + ".weight")
         if name + ".bias" in self.w:
             y = y + self.w[name + ".bias"]
         return y
@@ -115,12 +145,12 @@ class LlamaReference:
 
     def _ffn(self, i, x):
         h = self._rmsnorm(x, self.w[f"blk.{i}.ffn_norm.weight"])
-        g = h @ self.w[f"blk.{i}.ffn_gate.weight"].T
-        u = h @ self.w[f"blk.{i}.ffn_up.weight"].T
-        return (g / (1.0 + np.exp(-g)) * u) @ self.w[f"blk.{i}.ffn_down.weight"].T
+        g = self._matmul(h, f"blk.{i}.ffn_gate.weight")
+        u = self._matmul(h, f"blk.{i}.ffn_up.weight")
+        return self._matmul(g / (1.0 + np.exp(-g)) * u, f"blk.{i}.ffn_down.weight")
 
     def _logits(self, x):
-        return self._rmsnorm(x, self.w["output_norm.weight"]) @ self.w["output.weight"].T
+        return self._matmul(self._rmsnorm(x, self.w["output_norm.weight"]), "output.weight")
 
     def _check_tokens(self, tokens):
         tokens = np.asarray(tokens, dtype=np.int64)
@@ -136,7 +166,7 @@ class LlamaReference:
         x = self.w["token_embd.weight"][tokens]
         for i in range(self.n_layers):
             q, k, v = self._qkv(i, x, pos)
-            x = x + self._attend(q, k, v, pos) @ self.w[f"blk.{i}.attn_output.weight"].T
+            x = x + self._matmul(self._attend(q, k, v, pos), f"blk.{i}.attn_output.weight")
             x = x + self._ffn(i, x)
         return self._logits(x)
 
@@ -158,7 +188,8 @@ class LlamaReference:
             q, k, v = self._qkv(i, x, pos)
             self.cache_k[i] = np.concatenate([self.cache_k[i], k])
             self.cache_v[i] = np.concatenate([self.cache_v[i], v])
-            x = x + self._attend(q, self.cache_k[i], self.cache_v[i], pos) @ self.w[f"blk.{i}.attn_output.weight"].T
+            x = x + self._matmul(self._attend(q, self.cache_k[i], self.cache_v[i], pos),
+                                 f"blk.{i}.attn_output.weight")
             x = x + self._ffn(i, x)
         return self._logits(x)
 

@@ -49,6 +49,13 @@ static cl::opt<bool>
              cl::init(true));
 static cl::opt<std::string> march("march", cl::desc("CPU to generate code for"),
                                   cl::init("native"));
+static cl::opt<std::string> int8Dot(
+    "int8-dot",
+    cl::desc("CPU: quantize the activations of block-format matmuls to int8 "
+             "blocks (as llama.cpp does) and use integer dot products: auto "
+             "(avx2 when --march has AVX2, else none), none (f32 math on float "
+             "activations), generic or avx2"),
+    cl::init("auto"));
 static cl::opt<std::string> clangPath("clang",
                                       cl::desc("clang used to optimize and "
                                                "link"),
@@ -72,6 +79,7 @@ int main(int argc, char **argv) {
   options.contextLength = contextLength;
   options.march = march;
   options.parallel = parallel;
+  options.int8Dot = int8Dot;
   options.clangPath = clangPath;
   options.diagnostics = &errs();
   std::string error;

@@ -177,6 +177,15 @@ LogicalResult PackOp::verify() {
   return verifyPacking(*this, getInput().getType(), getType());
 }
 
+LogicalResult DotI8Op::verify() {
+  int64_t lanes = getLhs().getType().getDimSize(0);
+  int64_t results = getType().getDimSize(0);
+  if (lanes != 4 * results)
+    return emitOpError() << "needs 4 input lanes per result lane, got " << lanes
+                         << " for " << results;
+  return success();
+}
+
 LogicalResult UnpackOp::verify() {
   return verifyPacking(*this, getType(), getInput().getType());
 }

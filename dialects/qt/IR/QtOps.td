@@ -186,4 +186,30 @@ def Qt_ToBytesOp : Qt_Op<"to_bytes", [Pure]> {
   let hasFolder = 1;
 }
 
+def Qt_DotI8Op : Qt_Op<"dot_i8", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "Dot products of int8 vectors, four lanes per result lane";
+  let description = [{
+    Multiplies two vectors of signed 8-bit integers lane by lane and sums
+    each run of four consecutive products into one i32: result lane `j` is
+    `sum_{r < 4} lhs[4j + r] * rhs[4j + r]`, exactly (no saturation). This
+    is the integer core of a block-quantized dot product (weights' quants
+    times activations' quants); the scales are applied to the result.
+
+    `lhs` must not hold -128 together with `rhs` holding -128 in the same
+    lane (quantized activations are within [-127, 127]), which lets targets
+    use unsigned-by-signed byte instructions. `qt-lower-dot-i8` lowers it
+    for a target: portable vector arithmetic, or x86 AVX2
+    `vpmaddubsw`/`vpmaddwd`.
+
+    ```mlir
+    %d = qt.dot_i8 %w, %x : vector<32xi8> -> vector<8xi32>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I8]>:$lhs,
+                       VectorOfRankAndType<[1], [I8]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // KVANT_DIALECTS_QT_IR_QTOPS_TD

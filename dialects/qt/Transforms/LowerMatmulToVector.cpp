@@ -26,6 +26,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -48,16 +49,17 @@ namespace {
 // Decoding one block of a GGUF row
 //===----------------------------------------------------------------------===//
 
+/// Elements per QuantGroup, and per block of quantized activations.
+static constexpr int64_t kGroupSize = 32;
+
 /// What a block decoder sees: the weight's bytes viewed as
 /// [N, blocks, blockBytes] and the block (row, block) being decoded. Reads
 /// are in-bounds vector.transfer_reads of bytes; integer work stays in i8
-/// vectors, values come out as vector<32 x f32>.
+/// vectors of kGroupSize quants; scalar scales are f32.
 class BlockReader {
 public:
-  BlockReader(OpBuilder &b, Location loc, Value view, Value row, Value block,
-              int64_t blockSize)
-      : b(b), loc(loc), view(view), row(row), block(block),
-        blockSize(blockSize) {}
+  BlockReader(OpBuilder &b, Location loc, Value view, Value row, Value block)
+      : b(b), loc(loc), view(view), row(row), block(block) {}
 
   /// `count` bytes of the block from byte `offset`.
   Value bytes(int64_t offset, int64_t count) {
@@ -79,17 +81,26 @@ public:
     return arith::ExtFOp::create(b, loc, b.getF32Type(), scalar);
   }
 
-  /// The block's 4-bit quants from the `blockSize / 2` bytes at `offset`:
-  /// element j < blockSize/2 is the low nibble of byte j, element
-  /// blockSize/2 + j its high nibble (llama.cpp's order), as unsigned i8.
+  /// Byte `i` of the byte vector `v`, zero-extended to i32.
+  Value byteAt(Value v, int64_t i) {
+    Value byte = vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{i});
+    return arith::ExtUIOp::create(b, loc, b.getI32Type(), byte);
+  }
+  /// Byte `i` of the byte vector `v`, sign-extended to i32.
+  Value signedByteAt(Value v, int64_t i) {
+    Value byte = vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{i});
+    return arith::ExtSIOp::create(b, loc, b.getI32Type(), byte);
+  }
+
+  /// The block's 32 4-bit quants from the 16 bytes at `offset`: element
+  /// j < 16 is the low nibble of byte j, element 16 + j its high nibble
+  /// (llama.cpp's order), as unsigned i8.
   Value nibbles(int64_t offset) {
-    Value packed = bytes(offset, blockSize / 2);
-    Value low =
-        arith::AndIOp::create(b, loc, packed, splatI8(0xF, blockSize / 2));
-    Value high =
-        arith::ShRUIOp::create(b, loc, packed, splatI8(4, blockSize / 2));
+    Value packed = bytes(offset, kGroupSize / 2);
+    Value low = andv(packed, 0xF);
+    Value high = shruv(packed, 4);
     SmallVector<int64_t> concat =
-        llvm::to_vector(llvm::seq<int64_t>(0, blockSize));
+        llvm::to_vector(llvm::seq<int64_t>(0, kGroupSize));
     return vector::ShuffleOp::create(b, loc, low, high, concat);
   }
 
@@ -98,11 +109,11 @@ public:
   /// j/8 is spread to element j and tested against 1 << (j % 8).
   Value highBits(int64_t offset, int64_t value) {
     Type i8 = b.getI8Type();
-    auto type = VectorType::get({blockSize}, i8);
-    Value raw = bytes(offset, blockSize / 8);
+    auto type = VectorType::get({kGroupSize}, i8);
+    Value raw = bytes(offset, kGroupSize / 8);
     SmallVector<int64_t> spread;
     SmallVector<int8_t> masks;
-    for (int64_t j = 0; j < blockSize; ++j) {
+    for (int64_t j = 0; j < kGroupSize; ++j) {
       spread.push_back(j / 8);
       masks.push_back(static_cast<int8_t>(1u << (j % 8)));
     }
@@ -110,84 +121,95 @@ public:
     Value mask = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(type, ArrayRef<int8_t>(masks)));
     Value bits = arith::AndIOp::create(b, loc, bytesOfBits, mask);
-    Value zero = splatI8(0, blockSize);
+    Value zero = splatLike(bits, 0);
     Value set =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, bits, zero);
-    Value on = splatI8(value, blockSize);
+    Value on = splatLike(bits, value);
     return arith::SelectOp::create(b, loc, set, on, zero);
   }
 
-  Value splatI8(int64_t value, int64_t count) {
-    auto type = VectorType::get({count}, b.getI8Type());
-    return arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(type, b.getIntegerAttr(b.getI8Type(), value)));
+  /// The constant `value` with the type of `like` (a scalar or a vector).
+  Value splatLike(Value like, int64_t value) {
+    Type type = like.getType();
+    Type element = getElementTypeOrSelf(type);
+    TypedAttr attr = b.getIntegerAttr(element, value);
+    if (auto vector = dyn_cast<VectorType>(type))
+      attr = DenseElementsAttr::get(vector, attr);
+    return arith::ConstantOp::create(b, loc, attr);
   }
-  Value splat(Value scalar) {
-    return vector::BroadcastOp::create(
-        b, loc, VectorType::get({blockSize}, scalar.getType()), scalar);
+
+  // Integer ops with a constant right-hand side, on scalars or vectors.
+  Value andv(Value v, int64_t c) {
+    Value cst = splatLike(v, c);
+    return arith::AndIOp::create(b, loc, v, cst);
   }
+  Value andi(Value v, int64_t c) { return andv(v, c); }
+  Value shruv(Value v, int64_t c) {
+    Value cst = splatLike(v, c);
+    return arith::ShRUIOp::create(b, loc, v, cst);
+  }
+  Value shrui(Value v, int64_t c) { return shruv(v, c); }
+  Value shlv(Value v, int64_t c) {
+    Value cst = splatLike(v, c);
+    return arith::ShLIOp::create(b, loc, v, cst);
+  }
+  Value shli(Value v, int64_t c) { return shlv(v, c); }
   Value subi(Value v, int64_t c) {
-    Value cst = splatI8(c, blockSize);
+    Value cst = splatLike(v, c);
     return arith::SubIOp::create(b, loc, v, cst);
   }
   Value ori(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
-  Value sitofp(Value v) {
-    return arith::SIToFPOp::create(b, loc, floatVector(), v);
+
+  // Scalar float ops.
+  Value itofp(Value v) {
+    return arith::SIToFPOp::create(b, loc, b.getF32Type(), v);
   }
-  Value uitofp(Value v) {
-    return arith::UIToFPOp::create(b, loc, floatVector(), v);
-  }
-  /// `q * d + m` for a vector `q` and scalars `d`, `m`.
-  Value scaleAndShift(Value q, Value d, Value m) {
-    Value ds = splat(d);
-    Value ms = splat(m);
-    return vector::FMAOp::create(b, loc, q, ds, ms);
-  }
+  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value negf(Value v) { return arith::NegFOp::create(b, loc, v); }
 
 private:
-  VectorType floatVector() {
-    return VectorType::get({blockSize}, b.getF32Type());
-  }
-
   OpBuilder &b;
   Location loc;
   Value view, row, block;
-  int64_t blockSize;
 };
 
-/// A decoded block: `values`, times `scale` when it is set. Formats with a
-/// scale only leave it to the dot product, which applies it once per block
-/// instead of once per weight.
-struct DecodedBlock {
-  Value values;
+/// 32 consecutive weights of a block in integer form: weight i is
+/// `scale * quants[i] + min`, with `scaleHigh` (when set) instead of `scale`
+/// for i >= 16 (formats with 16-element sub-blocks). `quants` is a
+/// vector<32xi8> of small signed values; `min` is optional. Every GGUF block
+/// format decodes to groups: the integer dot product uses the quants as they
+/// are, the f32 path converts them.
+struct QuantGroup {
+  Value quants;
   Value scale;
+  Value scaleHigh;
+  Value min;
 };
 
 // Decoders name every operand before combining them: C++ leaves the order in
 // which call arguments are evaluated open, and the IR should not depend on it.
-// Each computes its block exactly as llama.cpp's dequantizer does.
+// Each computes its groups exactly as llama.cpp's dequantizer does.
 
 /// q8_0: f16 d, int8 q[32]; w = q * d.
-static DecodedBlock decodeQ8_0(BlockReader &r) {
+static void decodeQ8_0(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
   Value d = r.f16(0);
-  Value q = r.sitofp(r.bytes(2, 32));
-  return {q, d};
+  Value q = r.bytes(2, 32);
+  groups.push_back({q, d, {}, {}});
 }
 
 /// q4_0: f16 d, u8 qs[16]; w = (nibble - 8) * d.
-static DecodedBlock decodeQ4_0(BlockReader &r) {
+static void decodeQ4_0(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
   Value d = r.f16(0);
-  Value q = r.sitofp(r.subi(r.nibbles(2), 8));
-  return {q, d};
+  Value q = r.subi(r.nibbles(2), 8);
+  groups.push_back({q, d, {}, {}});
 }
 
 /// q4_1: f16 d, f16 m, u8 qs[16]; w = nibble * d + m.
-static DecodedBlock decodeQ4_1(BlockReader &r) {
+static void decodeQ4_1(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
   Value d = r.f16(0);
   Value m = r.f16(2);
-  Value q = r.uitofp(r.nibbles(4));
-  return {r.scaleAndShift(q, d, m), {}};
+  Value q = r.nibbles(4);
+  groups.push_back({q, d, {}, m});
 }
 
 /// The 5-bit quants of q5_0/q5_1: nibbles from `qs`, bit j of the u32 at
@@ -199,106 +221,454 @@ static Value fiveBitQuants(BlockReader &r, int64_t qh, int64_t qs) {
 }
 
 /// q5_0: f16 d, u32 qh, u8 qs[16]; w = (q - 16) * d.
-static DecodedBlock decodeQ5_0(BlockReader &r) {
+static void decodeQ5_0(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
   Value d = r.f16(0);
-  Value q = r.sitofp(r.subi(fiveBitQuants(r, 2, 6), 16));
-  return {q, d};
+  Value q = r.subi(fiveBitQuants(r, 2, 6), 16);
+  groups.push_back({q, d, {}, {}});
 }
 
 /// q5_1: f16 d, f16 m, u32 qh, u8 qs[16]; w = q * d + m.
-static DecodedBlock decodeQ5_1(BlockReader &r) {
+static void decodeQ5_1(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
   Value d = r.f16(0);
   Value m = r.f16(2);
-  Value q = r.uitofp(fiveBitQuants(r, 4, 8));
-  return {r.scaleAndShift(q, d, m), {}};
+  Value q = fiveBitQuants(r, 4, 8);
+  groups.push_back({q, d, {}, m});
 }
 
-/// A format's decoder, and whether it leaves the scale to the dot product.
-struct BlockFormat {
-  DecodedBlock (*decode)(BlockReader &);
-  bool scaled;
-};
+/// The 6-bit scale and min of sub-block j of q4_k/q5_k from the 12 bytes
+/// `scales` (llama.cpp's get_scale_min_k4), as i32 scalars.
+static std::pair<Value, Value> kQuantScaleMin(BlockReader &r, Value scales,
+                                              int64_t j) {
+  auto at = [&](int64_t i) { return r.byteAt(scales, i); };
+  if (j < 4) {
+    Value sc = r.andi(at(j), 63);
+    Value m = r.andi(at(j + 4), 63);
+    return {sc, m};
+  }
+  Value scLow = r.andi(at(j + 4), 0xF);
+  Value scHigh = r.shli(r.shrui(at(j - 4), 6), 4);
+  Value mLow = r.shrui(at(j + 4), 4);
+  Value mHigh = r.shli(r.shrui(at(j), 6), 4);
+  return {r.ori(scLow, scHigh), r.ori(mLow, mHigh)};
+}
 
-/// The block decoder of `format`, if this lowering knows it. Every format
-/// here has blocks of 32 elements.
-static std::optional<BlockFormat> getBlockFormat(GGUFSchemeAttr scheme) {
-  if (scheme.getBlockSize() != 32)
-    return std::nullopt;
+/// q4_k (256 elements): f16 d, f16 dmin, u8 scales[12], u8 qs[128]. Sub-block
+/// j = 2c + h is nibble h of qs[32c .. 32c + 32]; w = d*sc_j*q - dmin*m_j.
+/// q5_k adds qh[32] before qs: bit j of qh[l] is the fifth bit of element l
+/// of sub-block j.
+static void decodeKQuant(BlockReader &r, SmallVectorImpl<QuantGroup> &groups,
+                         bool fiveBits) {
+  Value d = r.f16(0);
+  Value dmin = r.f16(2);
+  Value scales = r.bytes(4, 12);
+  int64_t qsOffset = fiveBits ? 48 : 16;
+  Value qh = fiveBits ? r.bytes(16, 32) : Value();
+  for (int64_t c = 0; c < 4; ++c) {
+    Value packed = r.bytes(qsOffset + 32 * c, 32);
+    for (int64_t h = 0; h < 2; ++h) {
+      int64_t j = 2 * c + h;
+      Value q = h == 0 ? r.andv(packed, 0xF) : r.shruv(packed, 4);
+      if (fiveBits) {
+        Value bit = r.andv(r.shruv(qh, j), 1);
+        q = r.ori(q, r.shlv(bit, 4));
+      }
+      auto [sc, m] = kQuantScaleMin(r, scales, j);
+      Value scale = r.mulf(d, r.itofp(sc));
+      Value min = r.negf(r.mulf(dmin, r.itofp(m)));
+      groups.push_back({q, scale, {}, min});
+    }
+  }
+}
+
+static void decodeQ4_K(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
+  decodeKQuant(r, groups, /*fiveBits=*/false);
+}
+static void decodeQ5_K(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
+  decodeKQuant(r, groups, /*fiveBits=*/true);
+}
+
+/// q6_k (256 elements): u8 ql[128], u8 qh[64], i8 scales[16], f16 d. In half
+/// n, group k (elements 128n + 32k + l) takes nibble k/2 of
+/// ql[64n + 32(k%2) + l] and bits 2k..2k+1 of qh[32n + l] as its high bits;
+/// w = d * scales[8n + 2k + l/16] * (q - 32).
+static void decodeQ6_K(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
+  Value d = r.f16(208);
+  Value scales = r.bytes(192, 16);
+  for (int64_t n = 0; n < 2; ++n) {
+    Value qh = r.bytes(128 + 32 * n, 32);
+    for (int64_t k = 0; k < 4; ++k) {
+      Value ql = r.bytes(64 * n + 32 * (k % 2), 32);
+      Value low = k < 2 ? r.andv(ql, 0xF) : r.shruv(ql, 4);
+      Value high = r.shlv(r.andv(r.shruv(qh, 2 * k), 3), 4);
+      Value q = r.subi(r.ori(low, high), 32);
+      Value scLow = r.signedByteAt(scales, 8 * n + 2 * k);
+      Value scHigh = r.signedByteAt(scales, 8 * n + 2 * k + 1);
+      Value scale = r.mulf(d, r.itofp(scLow));
+      Value scaleHigh = r.mulf(d, r.itofp(scHigh));
+      groups.push_back({q, scale, scaleHigh, {}});
+    }
+  }
+}
+
+/// tq2_0 (256 elements, ternary): u8 qs[64], f16 d. Element 128c + 32l + m
+/// is bits 2l..2l+1 of qs[32c + m]; w = d * (q - 1).
+static void decodeTQ2_0(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
+  Value d = r.f16(64);
+  for (int64_t c = 0; c < 2; ++c) {
+    Value qs = r.bytes(32 * c, 32);
+    for (int64_t l = 0; l < 4; ++l) {
+      Value q = r.subi(r.andv(r.shruv(qs, 2 * l), 3), 1);
+      groups.push_back({q, d, {}, {}});
+    }
+  }
+}
+
+/// A format's group decoder: appends the block's blockSize / 32 groups in
+/// element order.
+using GroupDecoder = void (*)(BlockReader &, SmallVectorImpl<QuantGroup> &);
+
+/// The group decoder of `scheme`'s format, if this lowering knows it.
+static GroupDecoder getGroupDecoder(GGUFSchemeAttr scheme) {
   switch (scheme.getFormat()) {
   case GGUFFormat::Q8_0:
-    return BlockFormat{decodeQ8_0, true};
+    return decodeQ8_0;
   case GGUFFormat::Q4_0:
-    return BlockFormat{decodeQ4_0, true};
+    return decodeQ4_0;
   case GGUFFormat::Q4_1:
-    return BlockFormat{decodeQ4_1, false};
+    return decodeQ4_1;
   case GGUFFormat::Q5_0:
-    return BlockFormat{decodeQ5_0, true};
+    return decodeQ5_0;
   case GGUFFormat::Q5_1:
-    return BlockFormat{decodeQ5_1, false};
+    return decodeQ5_1;
+  case GGUFFormat::Q4_K:
+    return decodeQ4_K;
+  case GGUFFormat::Q5_K:
+    return decodeQ5_K;
+  case GGUFFormat::Q6_K:
+    return decodeQ6_K;
+  case GGUFFormat::TQ2_0:
+    return decodeTQ2_0;
   default:
-    return std::nullopt;
+    return nullptr;
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Quantized activations
+//===----------------------------------------------------------------------===//
+
+/// Activations [M, K] quantized per block of 32 as llama.cpp's q8_0/q8_1:
+/// `quants` [M, K] i8, `scales` [M, K/32] f32 (d = amax / 127) and, for
+/// formats with a min, `sums` [M, K/32] f32 (d * sum of the block's quants).
+struct QuantizedActivations {
+  Value quants;
+  Value scales;
+  Value sums;
+};
+
+/// Quantizes the float matrix `x` [M, K]: per block, d = amax / 127 and
+/// q = roundeven(x * (127 / amax)) (0 where the block is all zero).
+static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
+                                                Value x, bool withSums) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t k = xType.getDimSize(1);
+  int64_t blocks = k / kGroupSize;
+  Type f32 = b.getF32Type(), i8 = b.getI8Type(), i32 = b.getI32Type();
+  OpFoldResult m = tensor::getMixedSize(b, loc, x, 0);
+  auto empty = [&](int64_t cols, Type element) -> Value {
+    return tensor::EmptyOp::create(
+        b, loc, SmallVector<OpFoldResult>{m, b.getIndexAttr(cols)}, element);
+  };
+  SmallVector<Value> inits = {empty(k, i8), empty(blocks, f32)};
+  if (withSums)
+    inits.push_back(empty(blocks, f32));
+
+  auto vf32 = VectorType::get({kGroupSize}, f32);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value mValue = getValueOrCreateConstantIndexOp(b, loc, m);
+  Value blockCount = arith::ConstantIndexOp::create(b, loc, blocks);
+  Value groupSize = arith::ConstantIndexOp::create(b, loc, kGroupSize);
+  Value xPad = arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(xType.getElementType(), 0.0));
+  auto rows = scf::ForOp::create(
+      b, loc, zero, mValue, one, inits,
+      [&](OpBuilder &rb, Location rloc, Value row, ValueRange rowArgs) {
+        auto cols = scf::ForOp::create(
+            rb, rloc, zero, blockCount, one, rowArgs,
+            [&](OpBuilder &bb, Location bloc, Value block, ValueRange args) {
+              Value col = arith::MulIOp::create(bb, bloc, block, groupSize);
+              Value xs = vector::TransferReadOp::create(
+                  bb, bloc,
+                  VectorType::get({kGroupSize}, xType.getElementType()), x,
+                  ValueRange{row, col}, xPad, ArrayRef<bool>{true});
+              if (xType.getElementType() != f32)
+                xs = arith::ExtFOp::create(bb, bloc, vf32, xs);
+              Value abs = math::AbsFOp::create(bb, bloc, xs);
+              Value amax = vector::ReductionOp::create(
+                  bb, bloc, vector::CombiningKind::MAXNUMF, abs);
+              Value c127 =
+                  arith::ConstantOp::create(bb, bloc, bb.getF32FloatAttr(127));
+              Value c0 =
+                  arith::ConstantOp::create(bb, bloc, bb.getF32FloatAttr(0));
+              Value d = arith::DivFOp::create(bb, bloc, amax, c127);
+              Value nonZero = arith::CmpFOp::create(
+                  bb, bloc, arith::CmpFPredicate::ONE, amax, c0);
+              Value inverse = arith::DivFOp::create(bb, bloc, c127, amax);
+              inverse = arith::SelectOp::create(bb, bloc, nonZero, inverse, c0);
+              Value scaled = arith::MulFOp::create(
+                  bb, bloc, xs,
+                  vector::BroadcastOp::create(bb, bloc, vf32, inverse));
+              Value rounded = math::RoundEvenOp::create(bb, bloc, scaled);
+              Value q = arith::FPToSIOp::create(
+                  bb, bloc, VectorType::get({kGroupSize}, i8), rounded);
+              SmallVector<Value> next;
+              next.push_back(vector::TransferWriteOp::create(
+                                 bb, bloc, q, args[0], ValueRange{row, col},
+                                 ArrayRef<bool>{true})
+                                 .getResult());
+              next.push_back(tensor::InsertOp::create(bb, bloc, d, args[1],
+                                                      ValueRange{row, block}));
+              if (withSums) {
+                Value wide = arith::ExtSIOp::create(
+                    bb, bloc, VectorType::get({kGroupSize}, i32), q);
+                Value sum = vector::ReductionOp::create(
+                    bb, bloc, vector::CombiningKind::ADD, wide);
+                Value sumF = arith::SIToFPOp::create(bb, bloc, f32, sum);
+                Value scaledSum = arith::MulFOp::create(bb, bloc, d, sumF);
+                next.push_back(tensor::InsertOp::create(
+                    bb, bloc, scaledSum, args[2], ValueRange{row, block}));
+              }
+              scf::YieldOp::create(bb, bloc, next);
+            });
+        scf::YieldOp::create(rb, rloc, cols.getResults());
+      });
+  QuantizedActivations result;
+  result.quants = rows.getResult(0);
+  result.scales = rows.getResult(1);
+  if (withSums)
+    result.sums = rows.getResult(2);
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Dot products of one group with one activation row
+//===----------------------------------------------------------------------===//
+
+/// f32 lanes of an accumulator: one AVX2 register.
+static constexpr int64_t kDotLanes = 8;
+
+/// `scale` for lanes 0-3 and `scaleHigh` (or `scale`) for lanes 4-7 of an
+/// 8-lane vector, each times `factor`.
+static Value buildLaneScales(OpBuilder &b, Location loc, const QuantGroup &g,
+                             Value factor) {
+  auto type = VectorType::get({kDotLanes}, b.getF32Type());
+  Value low = arith::MulFOp::create(b, loc, g.scale, factor);
+  Value lowSplat = vector::BroadcastOp::create(b, loc, type, low);
+  if (!g.scaleHigh)
+    return lowSplat;
+  Value high = arith::MulFOp::create(b, loc, g.scaleHigh, factor);
+  Value highSplat = vector::BroadcastOp::create(b, loc, type, high);
+  return vector::ShuffleOp::create(
+      b, loc, lowSplat, highSplat,
+      ArrayRef<int64_t>{0, 1, 2, 3, 12, 13, 14, 15});
+}
+
+/// `acc + sum_i w_i * x_i` over one group in f32, `xs` its activations as
+/// vector<32xf32>: each 8-wide slice of quants times x is chained with fmas,
+/// then scaled once (per 16-element half when the group has two scales);
+/// a min adds `min * x` directly.
+static Value buildFloatGroupDot(OpBuilder &b, Location loc, const QuantGroup &g,
+                                Value xs, Value acc) {
+  Type f32 = b.getF32Type();
+  auto lanes = VectorType::get({kDotLanes}, f32);
+  Value q = arith::SIToFPOp::create(b, loc, VectorType::get({kGroupSize}, f32),
+                                    g.quants);
+  auto slice = [&](Value v, int64_t offset) -> Value {
+    return vector::ExtractStridedSliceOp::create(
+        b, loc, v, ArrayRef<int64_t>{offset}, ArrayRef<int64_t>{kDotLanes},
+        ArrayRef<int64_t>{1});
+  };
+  auto chain = [&](int64_t from, int64_t to) {
+    Value dot;
+    for (int64_t offset = from; offset < to; offset += kDotLanes) {
+      Value qs = slice(q, offset);
+      Value x = slice(xs, offset);
+      dot = dot ? vector::FMAOp::create(b, loc, qs, x, dot).getResult()
+                : arith::MulFOp::create(b, loc, qs, x).getResult();
+    }
+    return dot;
+  };
+  auto scaleInto = [&](Value scale, Value dot, Value into) -> Value {
+    Value splat = vector::BroadcastOp::create(b, loc, lanes, scale);
+    return vector::FMAOp::create(b, loc, splat, dot, into);
+  };
+  if (g.scaleHigh) {
+    acc = scaleInto(g.scale, chain(0, kGroupSize / 2), acc);
+    acc = scaleInto(g.scaleHigh, chain(kGroupSize / 2, kGroupSize), acc);
+  } else {
+    acc = scaleInto(g.scale, chain(0, kGroupSize), acc);
+  }
+  if (g.min) {
+    Value xsum;
+    for (int64_t offset = 0; offset < kGroupSize; offset += kDotLanes) {
+      Value x = slice(xs, offset);
+      xsum = xsum ? arith::AddFOp::create(b, loc, xsum, x).getResult() : x;
+    }
+    acc = scaleInto(g.min, xsum, acc);
+  }
+  return acc;
 }
 
 //===----------------------------------------------------------------------===//
 // The GEMV loop nest
 //===----------------------------------------------------------------------===//
 
-/// How the weight rows are read: `decode(b, loc, row, block)` yields the
-/// `blockSize` weights of block `block` of row `row` as vector<blockSize x
-/// f32>, with a scale left to apply when `scaled`.
+/// How the weight rows are read. Quantized formats decode each block of
+/// `blockSize` weights to QuantGroups (`decodeGroups`); float weights read a
+/// block as vector<blockSize x f32> (`decodeFloat`).
 struct RowDecoder {
   int64_t blockSize;
   int64_t blocks;
-  bool scaled;
-  std::function<DecodedBlock(OpBuilder &, Location, Value, Value)> decode;
+  std::function<void(OpBuilder &, Location, Value, Value,
+                     SmallVectorImpl<QuantGroup> &)>
+      decodeGroups;
+  std::function<Value(OpBuilder &, Location, Value, Value)> decodeFloat;
 };
 
-/// f32 lanes of the accumulator of scaled blocks: one AVX2 register. Each
-/// block's dot product is a chain of fmas over its slices of this width,
-/// then one fma with the block's scale into the accumulator.
-static constexpr int64_t kDotLanes = 8;
+/// Rows of activations that share one decode of each weight block (prefill
+/// re-reads the weights once per tile instead of once per row).
+static constexpr int64_t kRowTile = 4;
 
-/// `acc + scale * dot(values, xs)` with `values`, `xs` of the block's size
-/// and `acc` of `lanes`: a chain of fmas over the `lanes`-wide slices, then
-/// one fma with the broadcast scale.
-static Value buildScaledDot(OpBuilder &b, Location loc, const DecodedBlock &w,
-                            Value xs, Value acc, int64_t lanes) {
-  int64_t size = cast<VectorType>(xs.getType()).getDimSize(0);
-  Value dot;
-  for (int64_t offset = 0; offset < size; offset += lanes) {
-    auto slice = [&](Value v) -> Value {
-      if (lanes == size)
-        return v;
-      return vector::ExtractStridedSliceOp::create(
-          b, loc, v, ArrayRef<int64_t>{offset}, ArrayRef<int64_t>{lanes},
-          ArrayRef<int64_t>{1});
-    };
-    Value q = slice(w.values);
-    Value x = slice(xs);
-    dot = dot ? vector::FMAOp::create(b, loc, q, x, dot).getResult()
-              : arith::MulFOp::create(b, loc, q, x).getResult();
+/// What the loops read the activations from: `x` [M, K] as floats, or its
+/// quantized form.
+struct Activations {
+  Value x;
+  std::optional<QuantizedActivations> quantized;
+};
+
+/// Accumulates rows `first .. first + count` of the output for weight row `n`
+/// over all its blocks; returns one f32 sum per row.
+static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
+                                         const Activations &acts, Value n,
+                                         Value first, int64_t count,
+                                         const RowDecoder &decoder) {
+  Type f32 = b.getF32Type();
+  auto xType = cast<RankedTensorType>(acts.x.getType());
+  auto accType = VectorType::get({kDotLanes}, f32);
+  int64_t size = decoder.blockSize;
+  bool floatBlocks = static_cast<bool>(decoder.decodeFloat);
+  // Float weights with blocks narrower than the lanes accumulate in
+  // vector<blockSize x f32>.
+  auto floatAccType = VectorType::get({floatBlocks ? size : kDotLanes}, f32);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value blocks = arith::ConstantIndexOp::create(b, loc, decoder.blocks);
+  Value zeros = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(floatBlocks ? floatAccType : accType,
+                             b.getF32FloatAttr(0.0)));
+  Value xPad = arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(xType.getElementType(), 0.0));
+  Value i8Pad = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
+
+  SmallVector<Value> rows;
+  for (int64_t t = 0; t < count; ++t) {
+    Value offset = arith::ConstantIndexOp::create(b, loc, t);
+    rows.push_back(arith::AddIOp::create(b, loc, first, offset));
   }
-  Value scale = vector::BroadcastOp::create(b, loc, acc.getType(), w.scale);
-  return vector::FMAOp::create(b, loc, scale, dot, acc);
+  auto readX = [&](OpBuilder &bb, Location bloc, Value row, Value col,
+                   int64_t width) -> Value {
+    Value xs = vector::TransferReadOp::create(
+        bb, bloc, VectorType::get({width}, xType.getElementType()), acts.x,
+        ValueRange{row, col}, xPad, ArrayRef<bool>{true});
+    if (xType.getElementType() != f32)
+      xs = arith::ExtFOp::create(bb, bloc, VectorType::get({width}, f32), xs);
+    return xs;
+  };
+
+  SmallVector<Value> inits(count, zeros);
+  auto loop = scf::ForOp::create(
+      b, loc, zero, blocks, one, inits,
+      [&](OpBuilder &bb, Location bloc, Value block, ValueRange accs) {
+        SmallVector<Value> next(accs.begin(), accs.end());
+        Value blockSize = arith::ConstantIndexOp::create(bb, bloc, size);
+        Value k = arith::MulIOp::create(bb, bloc, block, blockSize);
+        if (floatBlocks) {
+          Value w = decoder.decodeFloat(bb, bloc, n, block);
+          for (int64_t t = 0; t < count; ++t) {
+            Value xs = readX(bb, bloc, rows[t], k, size);
+            next[t] = vector::FMAOp::create(bb, bloc, w, xs, next[t]);
+          }
+          scf::YieldOp::create(bb, bloc, next);
+          return;
+        }
+        SmallVector<QuantGroup> groups;
+        decoder.decodeGroups(bb, bloc, n, block, groups);
+        Value groupsPerBlock =
+            arith::ConstantIndexOp::create(bb, bloc, size / kGroupSize);
+        Value firstGroup =
+            arith::MulIOp::create(bb, bloc, block, groupsPerBlock);
+        for (auto [index, group] : llvm::enumerate(groups)) {
+          Value gOffset = arith::ConstantIndexOp::create(bb, bloc, index);
+          Value g = arith::AddIOp::create(bb, bloc, firstGroup, gOffset);
+          Value width = arith::ConstantIndexOp::create(bb, bloc, kGroupSize);
+          Value col = arith::MulIOp::create(bb, bloc, g, width);
+          if (!acts.quantized) {
+            for (int64_t t = 0; t < count; ++t) {
+              Value xs = readX(bb, bloc, rows[t], col, kGroupSize);
+              next[t] = buildFloatGroupDot(bb, bloc, group, xs, next[t]);
+            }
+            continue;
+          }
+          auto dotType = VectorType::get({kDotLanes}, bb.getI32Type());
+          for (int64_t t = 0; t < count; ++t) {
+            Value xq = vector::TransferReadOp::create(
+                bb, bloc, VectorType::get({kGroupSize}, bb.getI8Type()),
+                acts.quantized->quants, ValueRange{rows[t], col}, i8Pad,
+                ArrayRef<bool>{true});
+            Value dot = DotI8Op::create(bb, bloc, dotType, group.quants, xq);
+            Value dotF = arith::SIToFPOp::create(bb, bloc, accType, dot);
+            Value xd = tensor::ExtractOp::create(
+                bb, bloc, acts.quantized->scales, ValueRange{rows[t], g});
+            Value scales = buildLaneScales(bb, bloc, group, xd);
+            next[t] = vector::FMAOp::create(bb, bloc, scales, dotF, next[t]);
+            if (group.min) {
+              // min * sum(x) = min * d_x * sum(q_x), spread over the lanes.
+              Value xsum = tensor::ExtractOp::create(
+                  bb, bloc, acts.quantized->sums, ValueRange{rows[t], g});
+              Value lanes = arith::ConstantOp::create(
+                  bb, bloc, bb.getF32FloatAttr(1.0 / kDotLanes));
+              Value share = arith::MulFOp::create(bb, bloc, xsum, lanes);
+              Value term = arith::MulFOp::create(bb, bloc, group.min, share);
+              Value splat =
+                  vector::BroadcastOp::create(bb, bloc, accType, term);
+              next[t] = arith::AddFOp::create(bb, bloc, next[t], splat);
+            }
+          }
+        }
+        scf::YieldOp::create(bb, bloc, next);
+      });
+  SmallVector<Value> sums;
+  for (Value acc : loop.getResults())
+    sums.push_back(
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
+  return sums;
 }
 
 /// `y[m, n] = init[m, n] + sum_k x[m, k] * w[n, k]` (without `init[m, n]`
-/// unless `accumulate`), for `x` [M, K] of any float type and `init` [M, N]
-/// the destination, the loops in this file's header. Accumulates in f32 and
-/// converts to the destination's element type once per element.
-static Value buildRowLoops(OpBuilder &b, Location loc, Value x, Value init,
-                           OpFoldResult rows, const RowDecoder &decoder,
-                           bool accumulate) {
+/// unless `accumulate`), for `x` [M, K] and `init` [M, N] the destination,
+/// the loops in this file's header: rows of x in tiles of kRowTile that
+/// share each decoded weight block, then the remaining rows one at a time.
+/// Accumulates in f32 and converts to the destination's element type once
+/// per element.
+static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
+                           Value init, OpFoldResult rows,
+                           const RowDecoder &decoder, bool accumulate) {
   Type f32 = b.getF32Type();
-  auto xType = cast<RankedTensorType>(x.getType());
   auto initType = cast<RankedTensorType>(init.getType());
   Type outElement = initType.getElementType();
-  int64_t size = decoder.blockSize;
-  int64_t lanes = decoder.scaled && size % kDotLanes == 0 ? kDotLanes : size;
-  auto accType = VectorType::get({lanes}, f32);
-  auto xVectorType = VectorType::get({size}, xType.getElementType());
-  OpFoldResult m = tensor::getMixedSize(b, loc, x, 0);
+  OpFoldResult m = tensor::getMixedSize(b, loc, acts.x, 0);
 
   auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{rows},
                                       ValueRange{init}, std::nullopt);
@@ -315,56 +685,46 @@ static Value buildRowLoops(OpBuilder &b, Location loc, Value x, Value init,
       tensor::ExtractSliceOp::create(b, loc, out, offsets, sizes, strides);
 
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value mValue = getValueOrCreateConstantIndexOp(b, loc, m);
-  Value blocks = arith::ConstantIndexOp::create(b, loc, decoder.blocks);
-  Value blockSize = arith::ConstantIndexOp::create(b, loc, size);
-  Value zeros = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
-  Value xPad = arith::ConstantOp::create(
-      b, loc, b.getFloatAttr(xType.getElementType(), 0.0));
+  Value tile = arith::ConstantIndexOp::create(b, loc, kRowTile);
+  // The rows that fill whole tiles: m - m % kRowTile.
+  Value rest = arith::RemUIOp::create(b, loc, mValue, tile);
+  Value tiled = arith::SubIOp::create(b, loc, mValue, rest);
 
-  auto rowsLoop = scf::ForOp::create(
-      b, loc, zero, mValue, one, ValueRange{column},
-      [&](OpBuilder &rb, Location rloc, Value i, ValueRange iterArgs) {
-        auto blockLoop = scf::ForOp::create(
-            rb, rloc, zero, blocks, one, ValueRange{zeros},
-            [&](OpBuilder &bb, Location bloc, Value block, ValueRange accs) {
-              DecodedBlock w = decoder.decode(bb, bloc, n, block);
-              Value k = arith::MulIOp::create(bb, bloc, block, blockSize);
-              Value xs = vector::TransferReadOp::create(
-                  bb, bloc, xVectorType, x, ValueRange{i, k}, xPad,
-                  ArrayRef<bool>{true});
-              if (xVectorType.getElementType() != f32)
-                xs = arith::ExtFOp::create(bb, bloc,
-                                           VectorType::get({size}, f32), xs);
-              Value acc =
-                  w.scale
-                      ? buildScaledDot(bb, bloc, w, xs, accs[0], lanes)
-                      : vector::FMAOp::create(bb, bloc, w.values, xs, accs[0])
-                            .getResult();
-              scf::YieldOp::create(bb, bloc, acc);
-            });
-        Value sum = vector::ReductionOp::create(
-            rb, rloc, vector::CombiningKind::ADD, blockLoop.getResult(0));
-        Value dest = iterArgs[0];
-        if (accumulate) {
-          Value prior =
-              tensor::ExtractOp::create(rb, rloc, dest, ValueRange{i, zero});
-          if (outElement != f32)
-            prior = arith::ExtFOp::create(rb, rloc, f32, prior);
-          sum = arith::AddFOp::create(rb, rloc, prior, sum);
-        }
-        if (outElement != f32)
-          sum = arith::TruncFOp::create(rb, rloc, outElement, sum);
-        Value updated =
-            tensor::InsertOp::create(rb, rloc, sum, dest, ValueRange{i, zero});
-        scf::YieldOp::create(rb, rloc, updated);
-      });
+  auto rowLoop = [&](Value from, Value to, int64_t count, Value dest) {
+    Value step = arith::ConstantIndexOp::create(b, loc, count);
+    auto loop = scf::ForOp::create(
+        b, loc, from, to, step, ValueRange{dest},
+        [&](OpBuilder &rb, Location rloc, Value first, ValueRange iterArgs) {
+          SmallVector<Value> sums =
+              buildBlockLoop(rb, rloc, acts, n, first, count, decoder);
+          Value updated = iterArgs[0];
+          for (int64_t t = 0; t < count; ++t) {
+            Value offset = arith::ConstantIndexOp::create(rb, rloc, t);
+            Value i = arith::AddIOp::create(rb, rloc, first, offset);
+            Value sum = sums[t];
+            if (accumulate) {
+              Value prior = tensor::ExtractOp::create(rb, rloc, updated,
+                                                      ValueRange{i, zero});
+              if (outElement != f32)
+                prior = arith::ExtFOp::create(rb, rloc, f32, prior);
+              sum = arith::AddFOp::create(rb, rloc, prior, sum);
+            }
+            if (outElement != f32)
+              sum = arith::TruncFOp::create(rb, rloc, outElement, sum);
+            updated = tensor::InsertOp::create(rb, rloc, sum, updated,
+                                               ValueRange{i, zero});
+          }
+          scf::YieldOp::create(rb, rloc, updated);
+        });
+    return loop.getResult(0);
+  };
+  Value result = rowLoop(zero, tiled, kRowTile, column);
+  result = rowLoop(tiled, mValue, 1, result);
 
   b.setInsertionPointToEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(b, loc, rowsLoop.getResult(0), out,
-                                        offsets, sizes, strides);
+  tensor::ParallelInsertSliceOp::create(b, loc, result, out, offsets, sizes,
+                                        strides);
   return forall.getResult(0);
 }
 
@@ -408,7 +768,8 @@ static Value unflattenMatrix(OpBuilder &b, Location loc, Value y, Value like,
 
 /// qt.matmul with a GGUF block-format weight.
 struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LowerBlockMatmul(MLIRContext *context, bool int8Activations)
+      : OpRewritePattern(context), int8Activations(int8Activations) {}
 
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -416,8 +777,8 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     auto scheme = dyn_cast<GGUFSchemeAttr>(weightType.getScheme());
     if (!scheme)
       return rewriter.notifyMatchFailure(op, "not a GGUF block format");
-    std::optional<BlockFormat> format = getBlockFormat(scheme);
-    if (!format)
+    GroupDecoder decode = getGroupDecoder(scheme);
+    if (!decode)
       return rewriter.notifyMatchFailure(op, "no vector decoder for format");
     if (weightType.getRank() != 2 ||
         ShapedType::isDynamicShape(weightType.getShape()))
@@ -454,18 +815,26 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
         rewriter, loc, RankedTensorType::get({rows, blocks, blockBytes}, i8),
         bytes, {ReassociationIndices{0}, ReassociationIndices{1, 2}});
 
-    RowDecoder decoder{
-        blockSize, blocks, format->scaled,
-        [&](OpBuilder &b, Location nloc, Value row, Value block) {
-          BlockReader reader(b, nloc, view, row, block, blockSize);
-          return format->decode(reader);
-        }};
+    RowDecoder decoder{blockSize,
+                       blocks,
+                       [&](OpBuilder &b, Location nloc, Value row, Value block,
+                           SmallVectorImpl<QuantGroup> &groups) {
+                         BlockReader reader(b, nloc, view, row, block);
+                         decode(reader, groups);
+                       },
+                       {}};
+    Activations acts{matrix, std::nullopt};
+    if (int8Activations) {
+      // Formats with a min need the activations' block sums.
+      acts.quantized = quantizeActivations(rewriter, loc, matrix,
+                                           /*withSums=*/hasMin(scheme));
+    }
     SmallVector<OpFoldResult> sizes = {
         tensor::getMixedSize(rewriter, loc, matrix, 0),
         rewriter.getIndexAttr(rows)};
     Value init = tensor::EmptyOp::create(rewriter, loc, sizes,
                                          resultType.getElementType());
-    Value y = buildRowLoops(rewriter, loc, matrix, init,
+    Value y = buildRowLoops(rewriter, loc, acts, init,
                             rewriter.getIndexAttr(rows), decoder,
                             /*accumulate=*/false);
     Value result =
@@ -475,6 +844,21 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     rewriter.replaceOp(op, result);
     return success();
   }
+
+  /// Whether `scheme`'s weights have a min term (w = d * q + m).
+  static bool hasMin(GGUFSchemeAttr scheme) {
+    switch (scheme.getFormat()) {
+    case GGUFFormat::Q4_1:
+    case GGUFFormat::Q5_1:
+    case GGUFFormat::Q4_K:
+    case GGUFFormat::Q5_K:
+      return true;
+    default:
+      return false;
+    }
+  }
+
+  bool int8Activations;
 
   /// The result type with the static leading sizes of `x`, which
   /// unflattening produces (the op's own type may be less static).
@@ -528,9 +912,10 @@ struct LowerFloatMatmul : OpRewritePattern<linalg::MatmulOp> {
     Value pad = arith::ConstantOp::create(
         rewriter, loc, rewriter.getFloatAttr(wType.getElementType(), 0.0));
     RowDecoder decoder{
-        blockSize, k / blockSize, /*scaled=*/false,
-        [&](OpBuilder &b, Location nloc, Value row,
-            Value block) -> DecodedBlock {
+        blockSize,
+        k / blockSize,
+        {},
+        [&](OpBuilder &b, Location nloc, Value row, Value block) -> Value {
           Value size = arith::ConstantIndexOp::create(b, nloc, blockSize);
           Value col = arith::MulIOp::create(b, nloc, block, size);
           Value values = vector::TransferReadOp::create(
@@ -539,9 +924,10 @@ struct LowerFloatMatmul : OpRewritePattern<linalg::MatmulOp> {
           if (wType.getElementType() != f32)
             values = arith::ExtFOp::create(
                 b, nloc, VectorType::get({blockSize}, f32), values);
-          return {values, {}};
+          return values;
         }};
-    Value y = buildRowLoops(rewriter, loc, x, init,
+    Activations acts{x, std::nullopt};
+    Value y = buildRowLoops(rewriter, loc, acts, init,
                             tensor::getMixedSize(rewriter, loc, w, 0), decoder,
                             /*accumulate=*/true);
     if (y.getType() != op.getResult(0).getType())
@@ -562,7 +948,7 @@ struct LowerMatmulToVectorPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerBlockMatmul>(&getContext());
+    patterns.add<LowerBlockMatmul>(&getContext(), int8Activations);
     if (floatWeights)
       patterns.add<LowerFloatMatmul>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -88,14 +88,16 @@ def LowerMatmulToVectorPass : Pass<"qt-lower-matmul-to-vector"> {
     Decode multiplies one activation row by every weight, so it runs at the
     speed weights are read. This pass rewrites, on tensors and before
     `qt-lower-to-linalg`, each `qt.matmul` whose weight is a GGUF block
-    format with a vector decoder (q8_0, q4_0, q4_1, q5_0, q5_1) and, with
+    format with a vector decoder (q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k,
+    q6_k, tq2_0) and, with
     `float-weights`, each transposed-B `linalg.matmul` of float weights (the
     F32/F16/BF16 projections of `convert-llm-to-linalg`), into
 
     * an `scf.forall` over the weight's rows `n` (the loop that runs in
       parallel), holding
-    * an `scf.for` over the rows `m` of the activations (any leading
-      dimensions are flattened), holding
+    * `scf.for`s over the rows `m` of the activations (any leading
+      dimensions are flattened): tiles of 4 rows that share each decoded
+      weight block (prefill), then the remaining rows one by one, holding
     * an `scf.for` over the row's blocks that decodes one block of 32 weights
       to a `vector<32xf32>` (`vector.transfer_read` of the block's bytes from
       `qt.to_bytes`, viewed `[N, blocks, blockBytes]`; shifts and masks for
@@ -106,8 +108,16 @@ def LowerMatmulToVectorPass : Pass<"qt-lower-matmul-to-vector"> {
       `n` of the result, which `tensor.parallel_insert_slice` writes back.
 
     The result is the same tensor, accumulated in f32 and bufferizable in
-    place. A format is one function that decodes a block to a vector. Other
-    formats are left to `qt-lower-to-linalg`.
+    place. A format is one function that decodes a block into groups of 32
+    small integers with a scale (two for 16-element sub-blocks) and an
+    optional min. Other formats are left to `qt-lower-to-linalg`.
+
+    With `int8-activations`, the activations are first quantized per block
+    of 32 as llama.cpp's q8_0 (d = amax / 127, roundeven; plus the blocks'
+    sums for formats with a min), and each group's quants meet the
+    activations' with `qt.dot_i8`, scaled by d_w * d_x: integer math where
+    the f32 path converts every weight. `qt-lower-dot-i8` then picks the
+    target's instructions.
 
     ```mlir
     %y = qt.matmul %x, %w : tensor<1x64xf32>, !qt.tensor<128x64, #qt.gguf<q8_0>>
@@ -135,11 +145,49 @@ def LowerMatmulToVectorPass : Pass<"qt-lower-matmul-to-vector"> {
   let options = [
     Option<"floatWeights", "float-weights", "bool", /*default=*/"true",
            "Also lower transposed-B linalg.matmul of float weights">,
+    Option<"int8Activations", "int8-activations", "bool", /*default=*/"false",
+           "Quantize the activations of block-format matmuls to int8 blocks "
+           "of 32 (llama.cpp's q8_0) and multiply with qt.dot_i8">,
   ];
   let dependentDialects = ["::kvant::qt::QtDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def LowerDotI8Pass : Pass<"qt-lower-dot-i8"> {
+  let summary = "Lower qt.dot_i8 for a target";
+  let description = [{
+    Rewrites each `qt.dot_i8` into the target's instructions. Runs after
+    bufferization (the x86 forms are LLVM intrinsic calls, which
+    bufferization's analyses cannot see through):
+
+    * `generic`: sign-extends both operands to i32, multiplies, and sums the
+      runs of four products with strided `vector.shuffle`s and adds.
+    * `avx2` (vector<32xi8> -> vector<8xi32> only; other shapes take the
+      generic form): llama.cpp's sequence, `|lhs|` times `sign(rhs, lhs)` as
+      unsigned-by-signed byte pairs (`vpmaddubsw`; |lhs| <= 128 and
+      |rhs| <= 127 cannot saturate) summed to i32 pairs with `vpmaddwd` by
+      ones, as `llvm.call_intrinsic`s.
+
+    ```mlir
+    %d = qt.dot_i8 %w, %x : vector<32xi8> -> vector<8xi32>
+    // with target=avx2 becomes
+    %abs = math.absi %w : vector<32xi8>
+    %sx = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%x, %w) : ...
+    %p = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%abs, %sx) : ...
+    %d = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%p, %ones) : ...
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"generic\"",
+           "generic or avx2">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::vector::VectorDialect"];
 }
 

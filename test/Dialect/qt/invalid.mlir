@@ -319,3 +319,11 @@ func.func @to_bytes_type(%w: !qt.tensor<4x32, #qt.gguf<q4_0>>) {
   %0 = qt.to_bytes %w : !qt.tensor<4x32, #qt.gguf<q4_0>> -> tensor<4x9xi16>
   return
 }
+
+// -----
+
+func.func @dot_i8_lanes(%w: vector<30xi8>, %x: vector<30xi8>) {
+  // expected-error @+1 {{'qt.dot_i8' op needs 4 input lanes per result lane, got 30 for 8}}
+  %0 = qt.dot_i8 %w, %x : vector<30xi8> -> vector<8xi32>
+  return
+}

@@ -76,3 +76,10 @@ func.func @bytes(%b: tensor<128x68xi8>, %f: tensor<?x4x32xf32>) -> tensor<?x4x18
   %y = qt.to_bytes %x : !qt.tensor<?x4x32, #qt.gguf<q4_0>> -> tensor<?x4x18xi8>
   return %y : tensor<?x4x18xi8>
 }
+
+// CHECK-LABEL: func.func @dot_i8
+func.func @dot_i8(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  // CHECK: %[[D:.*]] = qt.dot_i8 %{{.*}}, %{{.*}} : vector<32xi8> -> vector<8xi32>
+  %d = qt.dot_i8 %w, %x : vector<32xi8> -> vector<8xi32>
+  return %d : vector<8xi32>
+}

@@ -1,0 +1,109 @@
+//===- LowerDotI8.cpp - qt.dot_i8 to a target's instructions
+//---------------===//
+//
+// qt.dot_i8 says what the block-quantized GEMVs need (sums of four int8
+// products per i32 lane); this pass says how a target computes it. The x86
+// form calls LLVM intrinsics: LLVM does not select vpmaddwd from portable IR
+// once InstCombine has narrowed the widened multiplies to i16.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/qt/IR/QtOps.h"
+#include "dialects/qt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace kvant::qt {
+#define GEN_PASS_DEF_LOWERDOTI8PASS
+#include "dialects/qt/Transforms/Passes.h.inc"
+} // namespace kvant::qt
+
+using namespace mlir;
+using namespace kvant::qt;
+
+namespace {
+
+/// Portable: widen, multiply, and add the four strided shuffles that pick
+/// product 4j + r for every lane j.
+static Value buildGenericDot(OpBuilder &b, Location loc, DotI8Op op) {
+  auto resultType = op.getType();
+  int64_t lanes = resultType.getDimSize(0);
+  int64_t inputs = op.getLhs().getType().getDimSize(0);
+  auto wide = VectorType::get({inputs}, b.getI32Type());
+  Value lhs = arith::ExtSIOp::create(b, loc, wide, op.getLhs());
+  Value rhs = arith::ExtSIOp::create(b, loc, wide, op.getRhs());
+  Value products = arith::MulIOp::create(b, loc, lhs, rhs);
+  Value sum;
+  for (int64_t r = 0; r < 4; ++r) {
+    SmallVector<int64_t> strided;
+    for (int64_t j = 0; j < lanes; ++j)
+      strided.push_back(4 * j + r);
+    Value part = vector::ShuffleOp::create(b, loc, products, products, strided);
+    sum = sum ? arith::AddIOp::create(b, loc, sum, part).getResult() : part;
+  }
+  return sum;
+}
+
+static Value callIntrinsic(OpBuilder &b, Location loc, Type type,
+                           StringRef intrinsic, ValueRange args) {
+  return LLVM::CallIntrinsicOp::create(b, loc, type, b.getStringAttr(intrinsic),
+                                       args)
+      .getResult(0);
+}
+
+/// AVX2, 32 bytes: |lhs| * sign(rhs, lhs) in unsigned x signed byte pairs
+/// (vpmaddubsw), then pairs of i16 summed to i32 (vpmaddwd by ones).
+static Value buildAVX2Dot(OpBuilder &b, Location loc, DotI8Op op) {
+  Type i16 = b.getI16Type();
+  auto pairsType = VectorType::get({16}, i16);
+  Value magnitudes = math::AbsIOp::create(b, loc, op.getLhs());
+  Value signedRhs =
+      callIntrinsic(b, loc, op.getRhs().getType(), "llvm.x86.avx2.psign.b",
+                    ValueRange{op.getRhs(), op.getLhs()});
+  Value pairs = callIntrinsic(b, loc, pairsType, "llvm.x86.avx2.pmadd.ub.sw",
+                              ValueRange{magnitudes, signedRhs});
+  Value ones = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(pairsType, b.getIntegerAttr(i16, 1)));
+  return callIntrinsic(b, loc, op.getType(), "llvm.x86.avx2.pmadd.wd",
+                       ValueRange{pairs, ones});
+}
+
+struct LowerDotI8 : OpRewritePattern<DotI8Op> {
+  LowerDotI8(MLIRContext *context, bool avx2)
+      : OpRewritePattern(context), avx2(avx2) {}
+
+  LogicalResult matchAndRewrite(DotI8Op op,
+                                PatternRewriter &rewriter) const override {
+    bool fits = op.getLhs().getType().getDimSize(0) == 32;
+    Value dot = avx2 && fits ? buildAVX2Dot(rewriter, op.getLoc(), op)
+                             : buildGenericDot(rewriter, op.getLoc(), op);
+    rewriter.replaceOp(op, dot);
+    return success();
+  }
+
+  bool avx2;
+};
+
+struct LowerDotI8Pass
+    : public kvant::qt::impl::LowerDotI8PassBase<LowerDotI8Pass> {
+  using LowerDotI8PassBase::LowerDotI8PassBase;
+
+  void runOnOperation() override {
+    if (target != "generic" && target != "avx2") {
+      getOperation()->emitError() << "qt-lower-dot-i8: unknown target '"
+                                  << target << "' (expected generic or avx2)";
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LowerDotI8>(&getContext(), target == "avx2");
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

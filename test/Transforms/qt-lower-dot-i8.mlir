@@ -1,0 +1,45 @@
+// RUN: kvant-opt %s --qt-lower-dot-i8 --split-input-file | FileCheck %s --check-prefix=GENERIC
+// RUN: kvant-opt %s --qt-lower-dot-i8=target=avx2 --split-input-file | FileCheck %s --check-prefix=AVX2
+// RUN: not kvant-opt %s --qt-lower-dot-i8=target=neon 2>&1 | FileCheck %s --check-prefix=BAD
+
+// BAD: qt-lower-dot-i8: unknown target 'neon' (expected generic or avx2)
+
+// The generic form widens to i32, multiplies, and sums product 4j + r over r
+// with four strided shuffles. The AVX2 form: |w| (math.absi), sign(x, w)
+// (vpsignb), unsigned x signed byte pairs (vpmaddubsw), pairs of i16 to i32
+// by ones (vpmaddwd).
+// GENERIC-LABEL: func.func @dot32
+// AVX2-LABEL: func.func @dot32
+func.func @dot32(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  // GENERIC-NOT: qt.dot_i8
+  // GENERIC: %[[W:.*]] = arith.extsi %{{.*}} : vector<32xi8> to vector<32xi32>
+  // GENERIC: %[[X:.*]] = arith.extsi %{{.*}} : vector<32xi8> to vector<32xi32>
+  // GENERIC: %[[P:.*]] = arith.muli %[[W]], %[[X]] : vector<32xi32>
+  // GENERIC: %[[S0:.*]] = vector.shuffle %[[P]], %[[P]] [0, 4, 8, 12, 16, 20, 24, 28]
+  // GENERIC: %[[S1:.*]] = vector.shuffle %[[P]], %[[P]] [1, 5, 9, 13, 17, 21, 25, 29]
+  // GENERIC: %[[A1:.*]] = arith.addi %[[S0]], %[[S1]] : vector<8xi32>
+  // GENERIC: %[[S2:.*]] = vector.shuffle %[[P]], %[[P]] [2, 6, 10, 14, 18, 22, 26, 30]
+  // GENERIC: %[[A2:.*]] = arith.addi %[[A1]], %[[S2]] : vector<8xi32>
+  // GENERIC: %[[S3:.*]] = vector.shuffle %[[P]], %[[P]] [3, 7, 11, 15, 19, 23, 27, 31]
+  // GENERIC: %[[A3:.*]] = arith.addi %[[A2]], %[[S3]] : vector<8xi32>
+  // GENERIC: return %[[A3]]
+  // AVX2: %[[ONES:.*]] = arith.constant dense<1> : vector<16xi16>
+  // AVX2: %[[ABS:.*]] = math.absi %[[W:.*]] : vector<32xi8>
+  // AVX2: %[[SX:.*]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[X:.*]], %[[W]]) : (vector<32xi8>, vector<32xi8>) -> vector<32xi8>
+  // AVX2: %[[PAIRS:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[ABS]], %[[SX]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+  // AVX2: %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[PAIRS]], %[[ONES]]) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+  // AVX2: return %[[D]]
+  %d = qt.dot_i8 %w, %x : vector<32xi8> -> vector<8xi32>
+  return %d : vector<8xi32>
+}
+
+// -----
+
+// Shapes other than 32 -> 8 take the generic form on every target.
+// AVX2-LABEL: func.func @dot16
+func.func @dot16(%w: vector<16xi8>, %x: vector<16xi8>) -> vector<4xi32> {
+  // AVX2-NOT: llvm.call_intrinsic
+  // AVX2: arith.muli %{{.*}}, %{{.*}} : vector<16xi32>
+  %d = qt.dot_i8 %w, %x : vector<16xi8> -> vector<4xi32>
+  return %d : vector<4xi32>
+}
