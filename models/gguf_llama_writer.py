@@ -98,12 +98,17 @@ WEIGHT_TYPES: dict[str, tuple[QT, int]] = {
     "Q5_0": (QT.Q5_0, gguf.LlamaFileType.MOSTLY_Q5_0),
     "Q5_1": (QT.Q5_1, gguf.LlamaFileType.MOSTLY_Q5_1),
     # gguf-py (0.19) cannot quantize K-quants; kquants.py supplies simple quantizers whose
-    # output is checked against gguf-py's dequantizers. file_type: all-Q4_K is closest to Q4_K_S.
+    # output is checked against gguf-py's dequantizers. file_type: all-Qn_K is closest to
+    # Qn_K_S.
+    "Q2_K": (QT.Q2_K, gguf.LlamaFileType.MOSTLY_Q2_K),
+    "Q3_K": (QT.Q3_K, gguf.LlamaFileType.MOSTLY_Q3_K_S),
     "Q4_K": (QT.Q4_K, gguf.LlamaFileType.MOSTLY_Q4_K_S),
+    "Q5_K": (QT.Q5_K, gguf.LlamaFileType.MOSTLY_Q5_K_S),
     "Q6_K": (QT.Q6_K, gguf.LlamaFileType.MOSTLY_Q6_K),
 }
 
-_FALLBACK = {QT.Q4_K: QT.Q8_0, QT.Q6_K: QT.Q8_0}
+_K_QUANTS = (QT.Q2_K, QT.Q3_K, QT.Q4_K, QT.Q5_K, QT.Q6_K)
+_FALLBACK = {t: QT.Q8_0 for t in _K_QUANTS}
 
 
 def expected_tensor_shapes(hp: LlamaHParams) -> tuple[dict[str, tuple[int, ...]], set[str]]:
@@ -153,7 +158,7 @@ def _choose_type(shape: tuple[int, ...], wanted: QT, name: str) -> QT:
 
 def _quantize(arr: np.ndarray, t: QT, rows_per_chunk: int = 2048) -> np.ndarray:
     """Quantize row chunks into one preallocated buffer (bounds temporaries for big matrices)."""
-    fn = (lambda a: _kquants().quantize_k(a, t)) if t in (QT.Q4_K, QT.Q6_K) else (lambda a: _gguf_quantize(a, t))
+    fn = (lambda a: _kquants().quantize_k(a, t)) if t in _K_QUANTS else (lambda a: _gguf_quantize(a, t))
     if arr.ndim != 2 or arr.shape[0] <= rows_per_chunk or t == QT.F32:
         return fn(arr)
     first = fn(arr[:rows_per_chunk])

@@ -14,6 +14,7 @@ is single-threaded NumPy.
 
 Example:
   python3 models/make_random_gguf.py --shape tiny --type Q8_0 -o /tmp/tiny.gguf
+  python3 models/make_random_gguf.py --shape tiny-256 --type Q4_K -o /tmp/tiny-q4k.gguf
 """
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ SHAPES = {
                       vocab_size=128256, context_length=8192, rope_theta=500000.0, rms_eps=1e-5),
     "tiny": dict(dim=64, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=128,
                  vocab_size=300, context_length=128, rope_theta=10000.0, rms_eps=1e-5),
+    # tiny with rows of 256, the k-quants' super-block (with `tiny` they fall back to Q8_0).
+    "tiny-256": dict(dim=256, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=512,
+                     vocab_size=300, context_length=128, rope_theta=10000.0, rms_eps=1e-5),
 }
 
 

@@ -2,19 +2,20 @@
 
 // Formats without a decoder are reported, never left half-lowered.
 
-func.func @matmul_q4_k(%x: tensor<1x256xf32>) -> tensor<1x4xf32> {
-  %w = qt.weight "w" : !qt.tensor<4x256, #qt.gguf<q4_k>>
-  // expected-error @+1 {{'qt.matmul' op lowering of q4_k to linalg is not implemented yet}}
-  %y = qt.matmul %x, %w : tensor<1x256xf32>, !qt.tensor<4x256, #qt.gguf<q4_k>> -> tensor<1x4xf32>
+// q8_1 and q8_k are the formats llama.cpp quantizes activations to.
+func.func @matmul_q8_1(%x: tensor<1x64xf32>) -> tensor<1x4xf32> {
+  %w = qt.weight "w" : !qt.tensor<4x64, #qt.gguf<q8_1>>
+  // expected-error @+1 {{'qt.matmul' op lowering of q8_1 to linalg is not implemented yet}}
+  %y = qt.matmul %x, %w : tensor<1x64xf32>, !qt.tensor<4x64, #qt.gguf<q8_1>> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
 
 // -----
 
-func.func @dequantize_q6_k() -> tensor<4x256xf32> {
-  %w = qt.weight "w" : !qt.tensor<4x256, #qt.gguf<q6_k>>
-  // expected-error @+1 {{'qt.dequantize' op lowering of q6_k to linalg is not implemented yet}}
-  %d = qt.dequantize %w : !qt.tensor<4x256, #qt.gguf<q6_k>> -> tensor<4x256xf32>
+func.func @dequantize_q8_k() -> tensor<4x256xf32> {
+  %w = qt.weight "w" : !qt.tensor<4x256, #qt.gguf<q8_k>>
+  // expected-error @+1 {{'qt.dequantize' op lowering of q8_k to linalg is not implemented yet}}
+  %d = qt.dequantize %w : !qt.tensor<4x256, #qt.gguf<q8_k>> -> tensor<4x256xf32>
   return %d : tensor<4x256xf32>
 }
 

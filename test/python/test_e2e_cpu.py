@@ -16,6 +16,7 @@ tolerance holds.
 import json
 import os
 
+import gguf
 import numpy as np
 import pytest
 
@@ -24,7 +25,9 @@ from make_random_gguf import random_tensors, synthetic_llama_tokenizer
 from kvant_testing import REPO_ROOT, import_kvant, kvant_tool as tool, run_tool as run
 
 REL_TOL = 2e-3
-FORMATS = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
+# The k-quants' super-blocks are 256 wide: their models get rows of 256 (tiny_hparams).
+K_QUANTS = ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"]
+FORMATS = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", *K_QUANTS]
 FLOAT_FORMATS = {"F32", "F16", "BF16"}
 
 
@@ -42,9 +45,10 @@ AUTO_INT8_DOT = "avx2" if has_avx2() else "none"
 INT8_DOT = "avx2" if has_avx2() else "generic"
 
 
-def tiny_hparams(arch="llama"):
-    return LlamaHParams(vocab_size=300, dim=64, n_layers=2, n_heads=4, n_kv_heads=2,
-                        ffn_dim=128, context_length=64, arch=arch)
+def tiny_hparams(arch="llama", weight_type="F32"):
+    width = 256 if weight_type in K_QUANTS else 64
+    return LlamaHParams(vocab_size=300, dim=width, n_layers=2, n_heads=4, n_kv_heads=2,
+                        ffn_dim=2 * width, context_length=64, arch=arch)
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +57,16 @@ def workdir(tmp_path_factory):
 
 
 def make_model(workdir, weight_type, arch="llama", seed=0):
-    hp = tiny_hparams(arch)
+    hp = tiny_hparams(arch, weight_type)
     path = os.path.join(workdir, f"tiny-{arch}-{weight_type}.gguf")
     if not os.path.exists(path):
         write_llama_gguf(path, hp, random_tensors(hp, seed), synthetic_llama_tokenizer(hp.vocab_size),
                          weight_type=weight_type)
+        if weight_type in K_QUANTS:
+            # Every matrix in the format itself, none fallen back to Q8_0.
+            types = {t.name: t.tensor_type.name for t in gguf.GGUFReader(path).tensors
+                     if len(t.shape) == 2}
+            assert set(types.values()) == {weight_type}, types
     return path
 
 

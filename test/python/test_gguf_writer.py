@@ -12,7 +12,12 @@ its range max-min; derived from the format's step size plus f16 scale rounding, 
   Q4_1 <= range/30 * 1.02 + absmax * 2^-10 (d = range/15, f16 min)
   Q5_1 <= range/62 * 1.02 + absmax * 2^-10
   Q4_K <= absmax * 0.1, RMS <= 0.1 * RMS(x)  (simple min/max quantizer of kquants.py, 256-blocks)
+  Q5_K <= absmax * 0.05, RMS <= 0.05 * RMS(x) (same with 5 bits: half a step is <= absmax/31)
+  Q2_K <= absmax * 0.4, RMS <= 0.35 * RMS(x) (2 bits: half a step is <= absmax/3; ~0.32 RMS on
+                                               normal data is what min/max 2-bit rounding gives)
   Q6_K <= absmax * 0.04, RMS <= 0.03 * RMS(x)
+  Q3_K <= absmax * 0.3, RMS <= 0.2 * RMS(x)  (absmax scale at q = -4: the opposite extreme clips
+                                               at +3, an error of absmax/4)
 """
 import os
 
@@ -24,9 +29,10 @@ from gguf.quants import dequantize
 
 from gguf_llama_writer import GGUFTokenizer, LlamaHParams, write_llama_gguf
 
-ALL_TYPES = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"]
+ALL_TYPES = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K",
+             "Q5_K", "Q6_K"]
 FILE_TYPE = {"F32": 0, "F16": 1, "Q4_0": 2, "Q4_1": 3, "Q8_0": 7, "Q5_0": 8, "Q5_1": 9,
-             "Q4_K": 14, "Q6_K": 18, "BF16": 32}
+             "Q2_K": 10, "Q3_K": 11, "Q4_K": 14, "Q5_K": 16, "Q6_K": 18, "BF16": 32}
 
 
 def tokenizer(vocab):
@@ -86,11 +92,12 @@ def check_error(name, x, y, wtype):
         "F32": 0.0 * amax, "F16": 2.0**-11 * np.abs(xb) + 2.0**-25, "BF16": 2.0**-8 * np.abs(xb) + 1e-38,
         "Q8_0": amax * (0.5 / 127 + 2.0**-10), "Q4_0": amax / 8 * 1.01, "Q5_0": amax / 16 * 1.01,
         "Q4_1": rng_ / 30 * 1.02 + amax * 2.0**-10, "Q5_1": rng_ / 62 * 1.02 + amax * 2.0**-10,
-        "Q4_K": amax * 0.1, "Q6_K": amax * 0.04,
+        "Q2_K": amax * 0.4, "Q3_K": amax * 0.3, "Q4_K": amax * 0.1, "Q5_K": amax * 0.05,
+        "Q6_K": amax * 0.04,
     }[wtype]
     worst = (err - bound).max()
     assert worst <= 0, f"{name} {wtype}: error exceeds bound by {worst}"
-    rms_tol = {"Q4_K": 0.1, "Q6_K": 0.03}.get(wtype)
+    rms_tol = {"Q2_K": 0.35, "Q3_K": 0.2, "Q4_K": 0.1, "Q5_K": 0.05, "Q6_K": 0.03}.get(wtype)
     if rms_tol:
         assert np.sqrt((err**2).mean()) <= rms_tol * np.sqrt((xb**2).mean()), name
 

@@ -117,13 +117,15 @@ def test_unsupported_tensor_type(tmp_path):
                    "tensor 'token_embd.weight' has type I32, which kvant cannot import")
 
 
-def test_format_without_lowering(tmp_path):
-    """Q4_K imports (the IR knows it) but has no CPU lowering yet: a clear error."""
-    # Rows of 256 so that the writer really stores Q4_K blocks.
-    path = write_model(str(tmp_path / "q4k.gguf"), weight_type="Q4_K", hp=hparams(256, 256))
-    expect_failure([tool("kvant-compile"), path, "-o", str(tmp_path / "q4k.so")],
-                   "lowering of q4_k to linalg is not implemented yet")
-    assert not os.path.exists(tmp_path / "q4k.so")
+def test_format_without_lowering(tmp_path, monkeypatch):
+    """TQ2_0 (ternary) imports (the IR knows it) but has no CPU lowering yet: a clear error."""
+    monkeypatch.setitem(gguf_llama_writer.WEIGHT_TYPES, "TQ2_0",
+                        (gguf.GGMLQuantizationType.TQ2_0, gguf.LlamaFileType.MOSTLY_TQ2_0))
+    # Rows of 256 so that the writer really stores TQ2_0 blocks.
+    path = write_model(str(tmp_path / "tq2.gguf"), weight_type="TQ2_0", hp=hparams(256, 256))
+    expect_failure([tool("kvant-compile"), path, "-o", str(tmp_path / "tq2.so")],
+                   "lowering of tq2_0 to linalg is not implemented yet")
+    assert not os.path.exists(tmp_path / "tq2.so")
 
 
 def test_run_rejects_bad_inputs(tmp_path):

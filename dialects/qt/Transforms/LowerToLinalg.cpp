@@ -42,12 +42,14 @@ namespace {
 
 /// What a format's decoder sees inside a generic's body: the bytes read for
 /// one element (i8, in the order of `BlockDecoder::bytes`) and the element's
-/// position in its block. Integer work is done in i32, values come out in f32.
+/// position in its block, whose loops have sizes `loopSizes`. Integer work is
+/// done in i32, values come out in f32.
 class ElementReader {
 public:
   ElementReader(OpBuilder &b, Location loc, ValueRange bytes,
-                unsigned firstBlockLoop)
-      : b(b), loc(loc), bytes(bytes), firstBlockLoop(firstBlockLoop) {}
+                unsigned firstBlockLoop, ArrayRef<int64_t> loopSizes)
+      : b(b), loc(loc), bytes(bytes), firstBlockLoop(firstBlockLoop),
+        loopSizes(loopSizes) {}
 
   /// Byte read `i`, zero-extended.
   Value byte(unsigned i) {
@@ -77,21 +79,46 @@ public:
     return arith::IndexCastUIOp::create(b, loc, b.getI32Type(), index);
   }
 
-  /// Nibble `position(loop)` (0: low, 1: high) of byte read `i`.
-  Value nibble(unsigned i, unsigned loop) {
-    Value value = byte(i);
-    Value h = position(loop);
-    Value four = constant(4);
-    Value shift = arith::MulIOp::create(b, loc, h, four);
-    Value shifted = arith::ShRUIOp::create(b, loc, value, shift);
-    return arith::AndIOp::create(b, loc, shifted, constant(0xF));
+  /// The row-major linearization of the positions along the block loops
+  /// `loops` over their sizes, as in `ByteRead`: with loops of sizes
+  /// (2, 4, 8), linear({0, 1}) is 4 * position(0) + position(1).
+  Value linear(ArrayRef<unsigned> loops) {
+    Value sum;
+    for (unsigned loop : loops) {
+      if (sum) {
+        Value size = constant(loopSizes[loop]);
+        sum = arith::MulIOp::create(b, loc, sum, size);
+      }
+      Value p = position(loop);
+      sum = sum ? arith::AddIOp::create(b, loc, sum, p) : p;
+    }
+    return sum;
   }
 
-  /// Bit `position(loop)` of byte read `i`, as 0 or 1.
-  Value bit(unsigned i, unsigned loop) {
+  /// Field `index` of `width` bits (bits width*index and up) of byte read `i`.
+  Value bits(unsigned i, Value index, unsigned width) {
     Value value = byte(i);
-    Value shifted = arith::ShRUIOp::create(b, loc, value, position(loop));
-    return arith::AndIOp::create(b, loc, shifted, constant(1));
+    Value shift = index;
+    if (width != 1) {
+      Value w = constant(width);
+      shift = arith::MulIOp::create(b, loc, index, w);
+    }
+    Value shifted = arith::ShRUIOp::create(b, loc, value, shift);
+    Value mask = constant((1 << width) - 1);
+    return arith::AndIOp::create(b, loc, shifted, mask);
+  }
+
+  /// Nibble `position(loop)` (0: low, 1: high) of byte read `i`.
+  Value nibble(unsigned i, unsigned loop) { return bits(i, position(loop), 4); }
+
+  /// Bit `position(loop)` of byte read `i`, as 0 or 1.
+  Value bit(unsigned i, unsigned loop) { return bits(i, position(loop), 1); }
+
+  /// Whether the element's position along block loop `loop` is 0.
+  Value isFirst(unsigned loop) {
+    Value p = position(loop);
+    Value zero = constant(0);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, p, zero);
   }
 
   Value constant(int64_t value, Type type = {}) {
@@ -108,19 +135,37 @@ public:
     Value cst = constant(c);
     return arith::SubIOp::create(b, loc, v, cst);
   }
+  Value subi(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
   Value ori(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
+  Value andi(Value v, int64_t c) {
+    Value cst = constant(c);
+    return arith::AndIOp::create(b, loc, v, cst);
+  }
+  Value xori(Value v, int64_t c) {
+    Value cst = constant(c);
+    return arith::XOrIOp::create(b, loc, v, cst);
+  }
   Value shli(Value v, int64_t c) {
     Value cst = constant(c);
     return arith::ShLIOp::create(b, loc, v, cst);
   }
+  Value shrui(Value v, int64_t c) {
+    Value cst = constant(c);
+    return arith::ShRUIOp::create(b, loc, v, cst);
+  }
+  Value select(Value condition, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, condition, x, y);
+  }
   Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
   Value addf(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value subf(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
 
 private:
   OpBuilder &b;
   Location loc;
   ValueRange bytes;
   unsigned firstBlockLoop;
+  ArrayRef<int64_t> loopSizes;
 };
 
 /// One byte an element reads: the byte at `offset` plus the row-major
@@ -201,12 +246,126 @@ static Value decodeQ5_1(ElementReader &r) {
   return r.addf(r.mulf(d, q), m);
 }
 
-/// The decoder of `scheme`, if this lowering knows its format. Geometry
-/// comes from the scheme; the quants always trail the block.
+// The k-quants (llama.cpp's ggml-quants.c, dequantize_row_q*_K) pack 256
+// elements into a super-block with one or two f16 factors and a quantized
+// scale (and min) per sub-block of 16 or 32 elements. Their loops split the
+// element index so that every byte an element needs is offset +
+// linear(loops); values are computed in llama.cpp's order: the sub-block's
+// factors d * sc and dmin * m first, then d * sc * q - dmin * m. (With an f16
+// d and at most 8-bit sc, d * sc is exact in f32, so each product rounds at
+// most once and the results equal llama.cpp's and gguf's bit for bit.)
+
+/// The 6-bit scale and min of sub-block j = 4 * jh + jl of q4_k/q5_k
+/// (llama.cpp's get_scale_min_k4), from byte reads `a`, `b`, `c` of
+/// scales[jl], scales[4 + jl], scales[8 + jl], with jh the position along
+/// block loop `jhLoop`: for jh = 0 the low 6 bits of a (scale) and b (min),
+/// for jh = 1 the nibbles of c with the top 2 bits of a and b above them.
+static std::pair<Value, Value> getScaleMinK4(ElementReader &r, unsigned a,
+                                             unsigned b, unsigned c,
+                                             unsigned jhLoop) {
+  Value scalesA = r.byte(a), scalesB = r.byte(b), scalesC = r.byte(c);
+  Value lowScale = r.andi(scalesA, 63);
+  Value lowMin = r.andi(scalesB, 63);
+  Value highScaleLow = r.andi(scalesC, 0xF);
+  Value highScaleTop = r.shli(r.shrui(scalesA, 6), 4);
+  Value highScale = r.ori(highScaleLow, highScaleTop);
+  Value highMinLow = r.shrui(scalesC, 4);
+  Value highMinTop = r.shli(r.shrui(scalesB, 6), 4);
+  Value highMin = r.ori(highMinLow, highMinTop);
+  Value low = r.isFirst(jhLoop);
+  Value scale = r.select(low, lowScale, highScale);
+  Value min = r.select(low, lowMin, highMin);
+  return {scale, min};
+}
+
+/// d * sc * q - dmin * m for q4_k/q5_k: f16 d and dmin at byte reads 0..3,
+/// the 6-bit scale and min from reads 4..6, `q` the unsigned quant.
+static Value decodeScaleMinK4(ElementReader &r, Value q) {
+  Value d = r.f16(0);
+  Value dmin = r.f16(2);
+  auto [scale, min] = getScaleMinK4(r, 4, 5, 6, 0);
+  Value scaleF = r.uitofp(scale);
+  Value minF = r.uitofp(min);
+  Value dl = r.mulf(d, scaleF);
+  Value ml = r.mulf(dmin, minF);
+  Value qf = r.uitofp(q);
+  return r.subf(r.mulf(dl, qf), ml);
+}
+
+/// q4_k: f16 d, f16 dmin, u8 scales[12], u8 qs[128]. Loops (ch, cl, h, l)
+/// of sizes (2, 2, 2, 32): element 128ch + 64cl + 32h + l is nibble h of
+/// qs[64ch + 32cl + l] in sub-block j = 4ch + 2cl + h.
+static Value decodeQ4_K(ElementReader &r) {
+  Value q = r.nibble(7, 2);
+  return decodeScaleMinK4(r, q);
+}
+
+/// q5_k: q4_k's layout with u8 qh[32] before qs; the element's fifth bit is
+/// bit j of qh[l].
+static Value decodeQ5_K(ElementReader &r) {
+  Value low = r.nibble(8, 2);
+  Value j = r.linear({0, 1, 2});
+  Value high = r.shli(r.bits(7, j, 1), 4);
+  return decodeScaleMinK4(r, r.ori(low, high));
+}
+
+/// q6_k: u8 ql[128], u8 qh[64], i8 scales[16], f16 d. Loops (n, kh, kl, lh,
+/// ll) of sizes (2, 2, 2, 2, 16): element 128n + 32k + l (k = 2kh + kl,
+/// l = 16lh + ll) is nibble kh of ql[64n + 32kl + l] with bits 2k, 2k + 1 of
+/// qh[32n + l] above it, minus 32, scaled by scales[8n + 2k + lh]:
+/// x = d * scale * q.
+static Value decodeQ6_K(ElementReader &r) {
+  Value d = r.f16(3);
+  Value scale = r.signedByteAsF32(2);
+  Value low = r.nibble(0, 1);
+  Value k = r.linear({1, 2});
+  Value high = r.shli(r.bits(1, k, 2), 4);
+  Value q = r.sitofp(r.subi(r.ori(low, high), 32));
+  return r.mulf(r.mulf(d, scale), q);
+}
+
+/// q2_k: u8 scales[16], u8 qs[64], f16 d, f16 dmin. Loops (n, j, lh, ll) of
+/// sizes (2, 4, 2, 16): element 128n + 32j + 16lh + ll is bits 2j, 2j + 1 of
+/// qs[32n + 16lh + ll]; sub-block 8n + 2j + lh has the scale in the low and
+/// the min in the high nibble of its byte: x = d * sc * q - dmin * m.
+static Value decodeQ2_K(ElementReader &r) {
+  Value d = r.f16(2);
+  Value dmin = r.f16(4);
+  Value packed = r.byte(0);
+  Value scale = r.uitofp(r.andi(packed, 0xF));
+  Value min = r.uitofp(r.shrui(packed, 4));
+  Value dl = r.mulf(d, scale);
+  Value ml = r.mulf(dmin, min);
+  Value q = r.uitofp(r.bits(1, r.position(1), 2));
+  return r.subf(r.mulf(dl, q), ml);
+}
+
+/// q3_k: u8 hmask[32], u8 qs[64], u8 scales[12], f16 d. Loops (n, jh, jl,
+/// lh, ll) of sizes (2, 2, 2, 2, 16): element 128n + 32j + 16lh + ll
+/// (j = 2jh + jl) is bits 2j, 2j + 1 of qs[32n + 16lh + ll], minus 4 unless
+/// bit 4n + j of hmask[16lh + ll] is set. Sub-block s = 8n + 2j + lh has the
+/// 6-bit scale nibble n of scales[2j + lh] | bits 2(2n + jh), +1 of
+/// scales[8 + 2jl + lh] << 4, minus 32: x = d * (scale - 32) * q.
+static Value decodeQ3_K(ElementReader &r) {
+  Value d = r.f16(4);
+  Value scaleLow = r.nibble(2, 0);
+  Value scaleHigh = r.shli(r.bits(3, r.linear({0, 1}), 2), 4);
+  Value scale = r.sitofp(r.subi(r.ori(scaleLow, scaleHigh), 32));
+  Value dl = r.mulf(d, scale);
+  Value low = r.bits(1, r.linear({1, 2}), 2);
+  Value highBit = r.bits(0, r.linear({0, 1, 2}), 1);
+  Value offset = r.shli(r.xori(highBit, 1), 2);
+  Value q = r.sitofp(r.subi(low, offset));
+  return r.mulf(dl, q);
+}
+
+/// The decoder of `scheme`, if this lowering knows its format. The geometry
+/// of the 32-element formats comes from the scheme (their quants trail the
+/// block); the k-quants' layouts are fixed.
 static std::optional<BlockDecoder> getBlockDecoder(GGUFSchemeAttr scheme) {
   int64_t size = scheme.getBlockSize(), blockBytes = scheme.getBlockBytes();
-  // Every format here starts with an f16 scale d (then an f16 min m for the
-  // _1 variants) and ends with its packed quants.
+  // The formats of 32-element blocks start with an f16 scale d (then an f16
+  // min m for the _1 variants) and end with their packed quants.
   SmallVector<ByteRead> header = {{0, {}}, {1, {}}};
   bool hasMin = false;
   std::optional<BlockDecoder> decoder;
@@ -239,6 +398,54 @@ static std::optional<BlockDecoder> getBlockDecoder(GGUFSchemeAttr scheme) {
     header.push_back({blockBytes - size / 2, {1, 2}});
     decoder = BlockDecoder{
         {2, size / 16, 8}, header, hasMin ? decodeQ5_1 : decodeQ5_0};
+    break;
+  // k-quants: the whole block is listed, scale bytes first.
+  case GGUFFormat::Q4_K:
+  case GGUFFormat::Q5_K: {
+    bool q5 = scheme.getFormat() == GGUFFormat::Q5_K;
+    // d, dmin, scales[jl], scales[4 + jl], scales[8 + jl] (jl = 2cl + h),
+    // [qh[l],] qs[64ch + 32cl + l].
+    SmallVector<ByteRead> bytes = {{0, {}},     {1, {}},     {2, {}},
+                                   {3, {}},     {4, {1, 2}}, {8, {1, 2}},
+                                   {12, {1, 2}}};
+    if (q5)
+      bytes.push_back({16, {3}});
+    bytes.push_back({q5 ? 48 : 16, {0, 1, 3}});
+    decoder = BlockDecoder{{2, 2, 2, 32}, bytes, q5 ? decodeQ5_K : decodeQ4_K};
+    break;
+  }
+  case GGUFFormat::Q6_K:
+    // ql[64n + 32kl + l], qh[32n + l], scales[8n + 4kh + 2kl + lh], d.
+    decoder = BlockDecoder{{2, 2, 2, 2, 16},
+                           {{0, {0, 2, 3, 4}},
+                            {128, {0, 3, 4}},
+                            {192, {0, 1, 2, 3}},
+                            {208, {}},
+                            {209, {}}},
+                           decodeQ6_K};
+    break;
+  case GGUFFormat::Q2_K:
+    // scales[8n + 2j + lh], qs[32n + 16lh + ll], d, dmin.
+    decoder = BlockDecoder{{2, 4, 2, 16},
+                           {{0, {0, 1, 2}},
+                            {16, {0, 2, 3}},
+                            {80, {}},
+                            {81, {}},
+                            {82, {}},
+                            {83, {}}},
+                           decodeQ2_K};
+    break;
+  case GGUFFormat::Q3_K:
+    // hmask[16lh + ll], qs[32n + 16lh + ll], scales[4jh + 2jl + lh],
+    // scales[8 + 2jl + lh], d.
+    decoder = BlockDecoder{{2, 2, 2, 2, 16},
+                           {{0, {3, 4}},
+                            {32, {0, 3, 4}},
+                            {96, {1, 2, 3}},
+                            {104, {2, 3}},
+                            {108, {}},
+                            {109, {}}},
+                           decodeQ3_K};
     break;
   default:
     return std::nullopt;
@@ -419,7 +626,8 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
     auto generic = linalg::GenericOp::create(
         rewriter, loc, initType, inputs, init, maps, iterators,
         [&](OpBuilder &b, Location loc, ValueRange args) {
-          ElementReader reader(b, loc, args.drop_back(), outer + 1);
+          ElementReader reader(b, loc, args.drop_back(), outer + 1,
+                               decoder.loops);
           Value value = decoder.decode(reader);
           linalg::YieldOp::create(b, loc,
                                   convertFloat(b, loc, value, elementType));
@@ -507,7 +715,8 @@ struct LowerMatmul : OpRewritePattern<MatmulOp> {
     auto generic = linalg::GenericOp::create(
         rewriter, loc, acc.getType(), inputs, acc, maps, iterators,
         [&](OpBuilder &bb, Location loc, ValueRange args) {
-          ElementReader reader(bb, loc, args.drop_front().drop_back(), b + 1);
+          ElementReader reader(bb, loc, args.drop_front().drop_back(), b + 1,
+                               decoder.loops);
           Value w = decoder.decode(reader);
           Value xf = convertFloat(bb, loc, args.front(), f32);
           Value product = arith::MulFOp::create(bb, loc, xf, w);
