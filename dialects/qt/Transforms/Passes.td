@@ -55,8 +55,11 @@ def LowerToLinalgPass : Pass<"qt-lower-to-linalg"> {
     `(b, s...)` and accumulates in f32: the dequantized weight is never
     materialized. Leading dimensions of the activations may be dynamic.
 
-    Supported: q8_0, q4_0, q4_1, q5_0, q5_1; a format is added by describing
-    its block loops, byte reads and element decode. Any other scheme is
+    Supported: q8_0, q4_0, q4_1, q5_0, q5_1; iq4_nl and mxfp4 (their 16
+    levels looked up in two packed i64 constants by shifts), tq2_0 and tq1_0
+    (ternary; tq1_0's base-3 digit index computed from `linalg.index`). A
+    format is added by describing its block loops, byte reads and element
+    decode. Any other scheme is
     reported as an error (`lowering of q4_k to linalg is not implemented
     yet`) and the pass fails.
 
