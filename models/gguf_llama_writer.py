@@ -105,6 +105,12 @@ WEIGHT_TYPES: dict[str, tuple[QT, int]] = {
     "Q4_K": (QT.Q4_K, gguf.LlamaFileType.MOSTLY_Q4_K_S),
     "Q5_K": (QT.Q5_K, gguf.LlamaFileType.MOSTLY_Q5_K_S),
     "Q6_K": (QT.Q6_K, gguf.LlamaFileType.MOSTLY_Q6_K),
+    # Lookup-table and ternary formats; gguf-py quantizes all but IQ4_NL, which lutquants.py
+    # supplies. MXFP4's only file type is llama.cpp's MOE one (MXFP4 experts, rest Q8_0).
+    "IQ4_NL": (QT.IQ4_NL, gguf.LlamaFileType.MOSTLY_IQ4_NL),
+    "TQ1_0": (QT.TQ1_0, gguf.LlamaFileType.MOSTLY_TQ1_0),
+    "TQ2_0": (QT.TQ2_0, gguf.LlamaFileType.MOSTLY_TQ2_0),
+    "MXFP4": (QT.MXFP4, gguf.LlamaFileType.MOSTLY_MXFP4_MOE),
 }
 
 _K_QUANTS = (QT.Q2_K, QT.Q3_K, QT.Q4_K, QT.Q5_K, QT.Q6_K)
@@ -159,6 +165,8 @@ def _choose_type(shape: tuple[int, ...], wanted: QT, name: str) -> QT:
 def _quantize(arr: np.ndarray, t: QT, rows_per_chunk: int = 2048) -> np.ndarray:
     """Quantize row chunks into one preallocated buffer (bounds temporaries for big matrices)."""
     fn = (lambda a: _kquants().quantize_k(a, t)) if t in _K_QUANTS else (lambda a: _gguf_quantize(a, t))
+    if t == QT.IQ4_NL:
+        fn = lambda a: _lutquants().quantize_lut(a, t)  # noqa: E731
     if arr.ndim != 2 or arr.shape[0] <= rows_per_chunk or t == QT.F32:
         return fn(arr)
     first = fn(arr[:rows_per_chunk])
@@ -180,6 +188,20 @@ def _kquants():
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         sys.modules["kvant_kquants"] = mod
+    return mod
+
+
+def _lutquants():
+    """Load lutquants.py from this directory without requiring models/ on sys.path."""
+    import importlib.util
+    import sys
+    mod = sys.modules.get("kvant_lutquants")
+    if mod is None:
+        spec = importlib.util.spec_from_file_location(
+            "kvant_lutquants", os.path.join(os.path.dirname(os.path.abspath(__file__)), "lutquants.py"))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        sys.modules["kvant_lutquants"] = mod
     return mod
 
 

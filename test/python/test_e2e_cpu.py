@@ -10,8 +10,15 @@ Greedy generation must give identical tokens for 32 steps.
 Block-format matmuls run either on float activations (`--int8-dot=none`) or,
 as kvant-compile does by default on AVX2 machines, on activations quantized to
 int8 blocks (`generic` / `avx2`); the reference then quantizes the same
-activations the same way (LlamaReference(int8_activations=True)), and the same
-tolerance holds.
+activations the same way (LlamaReference(int8_activations=True)). The two
+compute the quantized activations in float32 and float64, so now and then one
+lands on the other side of a rounding boundary, which moves that token's logits
+(and, through attention, later ones) by ~1e-3 to 1e-2 relative: one quant step
+of one activation, more for ternary weights, whose every weight is +-d. The
+int8 modes therefore assert max |diff| <= 2e-2 * max |logit|, and that at least
+half of the tokens agree to 1e-4 (observed: ~2e-7 for tokens without a flip).
+The kernels themselves are checked exactly in test_matmul_vector.py; a wrong
+decoder is off by O(1) on every token.
 """
 import json
 import os
@@ -25,8 +32,10 @@ from make_random_gguf import random_tensors, synthetic_llama_tokenizer
 from kvant_testing import REPO_ROOT, import_kvant, kvant_tool as tool, run_tool as run
 
 REL_TOL = 2e-3
-# The k-quants' super-blocks are 256 wide: their models get rows of 256 (tiny_hparams).
-K_QUANTS = ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"]
+INT8_REL_TOL, INT8_TOKEN_TOL = 2e-2, 1e-4
+# The k-quants' (and TQ2_0's) blocks are 256 wide: their models get rows of 256
+# (tiny_hparams).
+K_QUANTS = ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "TQ2_0"]
 FORMATS = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", *K_QUANTS]
 FLOAT_FORMATS = {"F32", "F16", "BF16"}
 
@@ -84,6 +93,21 @@ def reference(path, int8_dot="auto"):
     return LlamaReference(path, int8_activations=mode != "none")
 
 
+def check_logits(got, want, int8_dot, name):
+    """The tolerances of this file's docstring for `int8_dot` (auto: what it picks)."""
+    mode = AUTO_INT8_DOT if int8_dot == "auto" else int8_dot
+    scale = np.max(np.abs(want))
+    per_token = np.max(np.abs(got - want), axis=-1) / scale
+    err = np.max(per_token)
+    print(f"{name}: max relative logit error {err:.2e}, per token {np.round(per_token, 8)}")
+    if mode == "none":
+        assert err <= REL_TOL, f"{name}: max relative logit error {err:.2e}"
+    else:
+        assert err <= INT8_REL_TOL, f"{name}: max relative logit error {err:.2e}"
+        assert np.median(per_token) <= INT8_TOKEN_TOL, \
+            f"{name}: fewer than half of the tokens within {INT8_TOKEN_TOL}: {per_token}"
+
+
 def kvant_logits(so, gguf_path, tokens, workdir, vocab):
     out = os.path.join(workdir, "logits.bin")
     run([tool("kvant-run"), so, "--weights", gguf_path, "--tokens", ",".join(map(str, tokens)),
@@ -101,9 +125,7 @@ def test_prefill_logits_match_reference(workdir, weight_type, int8_dot):
     tokens = [1, 17, 42, 99, 7, 250, 3, 64, 128, 5, 77, 200]
     got = kvant_logits(so, path, tokens, workdir, 300)
     want = reference(path, int8_dot).forward(tokens)
-    err = np.max(np.abs(got - want)) / np.max(np.abs(want))
-    print(f"{weight_type} int8-dot={int8_dot}: max relative logit error {err:.2e}")
-    assert err <= REL_TOL, f"{weight_type}: max relative logit error {err:.2e}"
+    check_logits(got, want, int8_dot, f"{weight_type} int8-dot={int8_dot}")
     assert (np.argmax(got, axis=1) == np.argmax(want, axis=1)).mean() >= 0.9
 
 

@@ -118,14 +118,21 @@ def test_unsupported_tensor_type(tmp_path):
 
 
 def test_format_without_lowering(tmp_path, monkeypatch):
-    """TQ2_0 (ternary) imports (the IR knows it) but has no CPU lowering yet: a clear error."""
-    monkeypatch.setitem(gguf_llama_writer.WEIGHT_TYPES, "TQ2_0",
-                        (gguf.GGMLQuantizationType.TQ2_0, gguf.LlamaFileType.MOSTLY_TQ2_0))
-    # Rows of 256 so that the writer really stores TQ2_0 blocks.
-    path = write_model(str(tmp_path / "tq2.gguf"), weight_type="TQ2_0", hp=hparams(256, 256))
-    expect_failure([tool("kvant-compile"), path, "-o", str(tmp_path / "tq2.so")],
-                   "lowering of tq2_0 to linalg is not implemented yet")
-    assert not os.path.exists(tmp_path / "tq2.so")
+    """Q8_K (llama.cpp's activation format) imports (the IR knows it) but has no CPU lowering:
+    a clear error. Its blocks are zero bytes: nothing reads them."""
+    q8_k = gguf.GGMLQuantizationType.Q8_K
+    block_bytes = gguf.GGML_QUANT_SIZES[q8_k][1]
+    monkeypatch.setitem(gguf_llama_writer.WEIGHT_TYPES, "Q8_K",
+                        (q8_k, gguf.LlamaFileType.MOSTLY_Q8_0))
+    real_quantize = gguf_llama_writer._gguf_quantize
+    monkeypatch.setattr(gguf_llama_writer, "_gguf_quantize",
+                        lambda a, t: np.zeros((a.shape[0], a.shape[1] // 256 * block_bytes),
+                                              np.uint8) if t == q8_k else real_quantize(a, t))
+    # Rows of 256 so that the writer really stores Q8_K blocks.
+    path = write_model(str(tmp_path / "q8k.gguf"), weight_type="Q8_K", hp=hparams(256, 256))
+    expect_failure([tool("kvant-compile"), path, "-o", str(tmp_path / "q8k.so")],
+                   "lowering of q8_k to linalg is not implemented yet")
+    assert not os.path.exists(tmp_path / "q8k.so")
 
 
 def test_run_rejects_bad_inputs(tmp_path):

@@ -160,6 +160,64 @@ public:
   Value addf(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
   Value subf(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
 
+  // Lookup tables and ternary digits (IQ4_NL, MXFP4, TQ1_0, TQ2_0).
+
+  /// Entry `index` (i32, below table.size() <= 16) of a table of signed 8-bit
+  /// values, sign-extended to i32. The table is packed into i64 constants
+  /// (eight entries each) and the entry shifted out of its word: plain
+  /// integer arith, so it lowers through linalg -> loops, the linalg
+  /// vectorizer (to per-lane shifts and one select, where a tensor.extract
+  /// from a constant table would become a gather) and GPU kernels (no global
+  /// table to outline), and costs a few ops where a select chain costs 2 per
+  /// entry.
+  Value lookup(ArrayRef<int8_t> table, Value index) {
+    assert(!table.empty() && table.size() <= 16 && "tables have 16 entries");
+    Type i64 = b.getI64Type();
+    auto word = [&](size_t first) {
+      uint64_t bits = 0;
+      for (size_t i = first; i < std::min(first + 8, table.size()); ++i)
+        bits |= static_cast<uint64_t>(static_cast<uint8_t>(table[i]))
+                << (8 * (i - first));
+      return constant(static_cast<int64_t>(bits), i64);
+    };
+    Value wide = arith::ExtUIOp::create(b, loc, i64, index);
+    Value inWord = arith::AndIOp::create(b, loc, wide, constant(7, i64));
+    Value shift = arith::MulIOp::create(b, loc, inWord, constant(8, i64));
+    Value packed = word(0);
+    if (table.size() > 8) {
+      Value high = word(8);
+      Value isHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                           wide, constant(8, i64));
+      packed = arith::SelectOp::create(b, loc, isHigh, high, packed);
+    }
+    Value entry = arith::ShRUIOp::create(b, loc, packed, shift);
+    entry = arith::TruncIOp::create(b, loc, b.getI8Type(), entry);
+    return arith::ExtSIOp::create(b, loc, b.getI32Type(), entry);
+  }
+
+  Value muli(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value muli(Value v, int64_t c) {
+    Value cst = constant(c);
+    return muli(v, cst);
+  }
+  Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value shli(Value v, Value amount) {
+    return arith::ShLIOp::create(b, loc, v, amount);
+  }
+  /// `v < c` (unsigned).
+  Value ult(Value v, int64_t c) {
+    Value cst = constant(c);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, v, cst);
+  }
+  Value eq(Value v, int64_t c) {
+    Value cst = constant(c);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, v, cst);
+  }
+  /// The i32 `bits` reinterpreted as an f32.
+  Value bitsAsF32(Value bits) {
+    return arith::BitcastOp::create(b, loc, b.getF32Type(), bits);
+  }
+
 private:
   OpBuilder &b;
   Location loc;
@@ -359,6 +417,115 @@ static Value decodeQ3_K(ElementReader &r) {
   return r.mulf(dl, q);
 }
 
+//===----------------------------------------------------------------------===//
+// Lookup-table and ternary formats: IQ4_NL, MXFP4, TQ1_0, TQ2_0
+//===----------------------------------------------------------------------===//
+
+/// llama.cpp's kvalues_iq4nl: the 16 non-uniform levels of IQ4_NL/IQ4_XS.
+static constexpr int8_t kIQ4NLValues[16] = {
+    -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+/// llama.cpp's kvalues_mxfp4: the e2m1 values doubled (so that they are
+/// integers; ggml_e8m0_to_fp32_half halves the scale to compensate).
+static constexpr int8_t kMXFP4Values[16] = {0, 1,  2,  3,  4,  6,  8,  12,
+                                            0, -1, -2, -3, -4, -6, -8, -12};
+
+/// 3^k for the base-3 digits of TQ1_0.
+static constexpr int8_t kPowersOf3[5] = {1, 3, 9, 27, 81};
+
+/// iq4_nl: f16 d, u8 qs[16] in q4_0's order (element h*16 + j is nibble h of
+/// qs[j]); x = d * kvalues_iq4nl[nibble].
+static Value decodeIQ4_NL(ElementReader &r) {
+  Value d = r.f16(0);
+  Value level = r.lookup(kIQ4NLValues, r.nibble(2, 0));
+  Value q = r.sitofp(level);
+  return r.mulf(d, q);
+}
+
+/// mxfp4: u8 e (e8m0), u8 qs[16] in q4_0's order; x = kvalues_mxfp4[nibble] *
+/// 2^(e - 128), the scale built as ggml_e8m0_to_fp32_half builds it (a
+/// subnormal for e < 2, which (e - 1) << 23 cannot express; the subnormal
+/// shifts by e & 1 so that no lane shifts by 32 or more, which is poison).
+static Value decodeMXFP4(ElementReader &r) {
+  Value e = r.byte(0);
+  Value smallest = r.constant(0x00200000);
+  Value subnormal = r.shli(smallest, r.andi(e, 1));
+  Value normal = r.shli(r.subi(e, 1), 23);
+  Value isSubnormal = r.ult(e, 2);
+  Value d = r.bitsAsF32(r.select(isSubnormal, subnormal, normal));
+  Value level = r.lookup(kMXFP4Values, r.nibble(1, 0));
+  Value q = r.sitofp(level);
+  return r.mulf(d, q);
+}
+
+/// tq2_0: u8 qs[64], f16 d; element 128c + 32s + j is bits 2s..2s+1 of
+/// qs[32c + j] (loops (c, s, j)); x = (q - 1) * d.
+static Value decodeTQ2_0(ElementReader &r) {
+  Value d = r.f16(1);
+  Value q = r.sitofp(r.subi(r.bits(0, r.position(1), 2), 1));
+  return r.mulf(d, q);
+}
+
+/// tq1_0: u8 qs[48], u8 qh[4], f16 d. Each byte holds 5 (qh: 4) base-3
+/// digits, stored as ceil(n * 256 / 243) of their value n read most
+/// significant digit first, so digit k of byte q is ((q * 3^k mod 256) * 3)
+/// >> 8. Digit k of byte j is element
+///   32k + j          of qs[0..32)  (elements   0..159),
+///   160 + 16k + j    of qs[32..48) (elements 160..239),
+///   240 + 4k + j     of qh[0..4)   (elements 240..255).
+/// With loops (a1, a0, j1, j0) of sizes (8, 2, 4, 4), element
+/// e = 32a1 + 16a0 + 4j1 + j0 lies in 16-element group g = 2a1 + a0, and
+/// its byte is qs[16a0 + 4j1 + j0] (g < 10, k = a1), qs[32 + 4j1 + j0]
+/// (10 <= g < 15, k = g - 10) or qh[j0] (g = 15, k = j1): every element reads
+/// the three candidates (affine in the loops) and selects by g. x = (digit -
+/// 1) * d.
+static Value decodeTQ1_0(ElementReader &r) {
+  Value d = r.f16(3);
+  Value a1 = r.position(0), a0 = r.position(1), j1 = r.position(2);
+  Value group = r.addi(r.muli(a1, 2), a0);
+  Value inFirst = r.ult(group, 10), inHigh = r.eq(group, 15);
+  Value second = r.subi(group, 10);
+  Value digit = r.select(inFirst, a1, r.select(inHigh, j1, second));
+  Value first = r.byte(0), middle = r.byte(1), high = r.byte(2);
+  Value byte = r.select(inFirst, first, r.select(inHigh, high, middle));
+  Value power = r.lookup(kPowersOf3, digit);
+  Value shifted = r.andi(r.muli(byte, power), 0xFF);
+  Value q = r.shrui(r.muli(shifted, 3), 8);
+  return r.mulf(d, r.sitofp(r.subi(q, 1)));
+}
+
+/// The decoder of the lookup-table and ternary formats, if `scheme` is one.
+static std::optional<BlockDecoder>
+getLookupOrTernaryDecoder(GGUFSchemeAttr scheme) {
+  int64_t size = scheme.getBlockSize(), blockBytes = scheme.getBlockBytes();
+  switch (scheme.getFormat()) {
+  case GGUFFormat::IQ4_NL:
+    // (h, j): nibble h of quant byte j, after the f16 d.
+    return BlockDecoder{
+        {2, size / 2}, {{0, {}}, {1, {}}, {2, {1}}}, decodeIQ4_NL};
+  case GGUFFormat::MXFP4:
+    // (h, j): nibble h of quant byte j, after the exponent byte.
+    return BlockDecoder{{2, size / 2}, {{0, {}}, {1, {1}}}, decodeMXFP4};
+  case GGUFFormat::TQ2_0:
+    // (c, s, j): crumb s of quant byte 32c + j; d trails the block.
+    return BlockDecoder{
+        {2, 4, size / 8},
+        {{0, {0, 2}}, {blockBytes - 2, {}}, {blockBytes - 1, {}}},
+        decodeTQ2_0};
+  case GGUFFormat::TQ1_0:
+    // (a1, a0, j1, j0): qs[16a0 + 4j1 + j0], qs[32 + 4j1 + j0], qh[j0], d.
+    return BlockDecoder{{8, 2, 4, 4},
+                        {{0, {1, 2, 3}},
+                         {32, {2, 3}},
+                         {48, {3}},
+                         {blockBytes - 2, {}},
+                         {blockBytes - 1, {}}},
+                        decodeTQ1_0};
+  default:
+    return std::nullopt;
+  }
+}
+
 /// The decoder of `scheme`, if this lowering knows its format. The geometry
 /// of the 32-element formats comes from the scheme (their quants trail the
 /// block); the k-quants' layouts are fixed.
@@ -446,6 +613,12 @@ static std::optional<BlockDecoder> getBlockDecoder(GGUFSchemeAttr scheme) {
                             {108, {}},
                             {109, {}}},
                            decodeQ3_K};
+    break;
+  case GGUFFormat::IQ4_NL:
+  case GGUFFormat::MXFP4:
+  case GGUFFormat::TQ1_0:
+  case GGUFFormat::TQ2_0:
+    decoder = getLookupOrTernaryDecoder(scheme);
     break;
   default:
     return std::nullopt;

@@ -55,13 +55,15 @@ def LowerToLinalgPass : Pass<"qt-lower-to-linalg"> {
     `(b, s...)` and accumulates in f32: the dequantized weight is never
     materialized. Leading dimensions of the activations may be dynamic.
 
-    Supported: q8_0, q4_0, q4_1, q5_0, q5_1 and the k-quants q2_k, q3_k,
-    q4_k, q5_k, q6_k (256-element super-blocks, split into loops such that
-    every byte an element needs, including its sub-block's packed scale, is
-    again `offset + linear(s...)`); a format is added by describing its block
-    loops, byte reads and element decode. Any other scheme is reported as an
-    error (`lowering of q8_k to linalg is not implemented yet`) and the pass
-    fails.
+    Supported: q8_0, q4_0, q4_1, q5_0, q5_1; the k-quants q2_k, q3_k, q4_k,
+    q5_k, q6_k (256-element super-blocks, split into loops such that every
+    byte an element needs, including its sub-block's packed scale, is again
+    `offset + linear(s...)`); iq4_nl and mxfp4 (their 16 levels looked up in
+    two packed i64 constants by shifts), tq2_0 and tq1_0 (ternary; tq1_0's
+    base-3 digit index computed from `linalg.index`). A format is added by
+    describing its block loops, byte reads and element decode. Any other
+    scheme is reported as an error (`lowering of q8_k to linalg is not
+    implemented yet`) and the pass fails.
 
     ```mlir
     %y = qt.matmul %x, %w : tensor<4x64xf32>, !qt.tensor<128x64, #qt.gguf<q8_0>>
