@@ -70,9 +70,13 @@ inline float e8m0ToFloatHalf(uint8_t e) {
   return bitsFloat(e < 2 ? 0x00200000u << e : uint32_t(e - 1) << 23);
 }
 
-/// Round to nearest, ties to even, as llama.cpp's nearest_int for the
-/// magnitudes quantizers see.
-inline int nearestInt(float x) { return int(std::nearbyint(x)); }
+/// Round to nearest, ties to even, for |x| < 2^22 (llama.cpp's nearest_int):
+/// adding 1.5 * 2^23 leaves the rounded integer in the low mantissa bits.
+/// Much faster than nearbyint, which is a libm call on baseline x86-64.
+inline int nearestInt(float x) {
+  float shifted = x + 12582912.0f;
+  return int(floatBits(shifted) & 0x007fffff) - 0x00400000;
+}
 
 } // namespace kvant::quantize
 

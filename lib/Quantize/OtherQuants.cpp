@@ -33,12 +33,16 @@ constexpr int8_t kIQ4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
 constexpr int8_t kMXFP4Levels[16] = {0, 1,  2,  3,  4,  6,  8,  12,
                                      0, -1, -2, -3, -4, -6, -8, -12};
 
-/// Index of the IQ4_NL level nearest to x (the lower one on ties).
+/// Index of the IQ4_NL level nearest to x (the upper one on ties): a
+/// binary search over the midpoints, doubled to stay exact.
 int nearestIQ4Level(float x) {
+  float twice = x + x;
   int index = 0;
-  for (int i = 1; i < 16; ++i)
-    if (std::fabs(kIQ4Levels[i] - x) < std::fabs(kIQ4Levels[index] - x))
-      index = i;
+  for (int step = 8; step > 0; step /= 2) {
+    int next = index + step;
+    if (twice >= float(kIQ4Levels[next - 1] + kIQ4Levels[next]))
+      index = next;
+  }
   return index;
 }
 

@@ -24,10 +24,12 @@ std::unique_ptr<KeepRule> KeepRule::parse(const std::string &spec,
     return nullptr;
   }
   std::string typeName = spec.substr(eq + 1);
-  const GGMLTypeInfo *type = lookupTargetType(typeName);
+  // Any type kvant knows: a tensor already of that type is copied, so
+  // `--keep NAME=Q8_1` keeps a type that cannot be produced.
+  const GGMLTypeInfo *type = lookupGGMLType(typeName);
   if (!type) {
     error = "--keep '" + spec + "': unknown type '" + typeName +
-            "' (supported: " + listTargetTypes() + ")";
+            "' (quantizes to: " + listTargetTypes() + ")";
     return nullptr;
   }
   std::unique_ptr<KeepRule> rule(new KeepRule());
@@ -151,6 +153,14 @@ bool kvant::quantize::planTensors(
     plan.copy = &type == tensor.type;
     if (!plan.copy) {
       const Codec *codec = lookupCodec(tensor.type->id);
+      const Codec *encoder = lookupCodec(type.id);
+      if (!encoder || !encoder->quantize) {
+        error = file.getName() + ": tensor '" + tensor.name + "' (" +
+                std::string(tensor.type->name) + "): " + plan.note +
+                " asks for " + std::string(type.name) +
+                ", which kvant-quantize cannot produce";
+        return false;
+      }
       if (!codec || !codec->dequantize) {
         error = file.getName() + ": tensor '" + tensor.name + "' has type " +
                 std::string(tensor.type->name) +

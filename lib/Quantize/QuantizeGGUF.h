@@ -26,9 +26,10 @@ namespace kvant::quantize {
 /// POSIX extended regular expression) get TYPE.
 class KeepRule {
 public:
-  /// Parses `spec`; the last '=' separates the expression from the type.
-  /// Returns null and sets `error` on bad syntax, a bad expression or a type
-  /// kvant cannot quantize to.
+  /// Parses `spec`; the last '=' separates the expression from the type
+  /// (any GGML type kvant knows; planTensors rejects a conversion to one it
+  /// cannot produce). Returns null and sets `error` on bad syntax, a bad
+  /// expression or an unknown type.
   static std::unique_ptr<KeepRule> parse(const std::string &spec,
                                          std::string &error);
   ~KeepRule();
