@@ -31,6 +31,7 @@ tool_dirs = [config.kvant_tools_dir, config.llvm_tools_dir]
 tools = [
     "kvant-opt",
     "kvant-gguf-info",
+    "kvant-quantize",
     "kvant-tokenize",
     "mlir-translate",
 ]

@@ -332,6 +332,7 @@ bool GGUFFile::parseAll(std::string &error) {
       break;
     }
     Value value;
+    uint64_t valueAt = reader.offset();
     if (!readValue(reader, static_cast<ValueType>(rawType), value, 0))
       break;
     if (metadataIndex.count(key)) {
@@ -340,6 +341,7 @@ bool GGUFFile::parseAll(std::string &error) {
     }
     metadataIndex[key] = metadata.size();
     metadata.emplace_back(std::move(key), std::move(value));
+    metadataValueRanges.emplace_back(valueAt, reader.offset() - valueAt);
   }
 
   if (const Value *align = lookup("general.alignment");

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kvant::gguf {
@@ -103,6 +104,13 @@ public:
   const std::vector<std::pair<std::string, Value>> &getMetadata() const {
     return metadata;
   }
+  /// The encoded bytes of metadata entry `index`'s value (after its type
+  /// field), as stored in the file: lets a writer copy any value verbatim,
+  /// nested arrays included.
+  std::pair<const uint8_t *, uint64_t> getRawValue(size_t index) const {
+    return {data + metadataValueRanges[index].first,
+            metadataValueRanges[index].second};
+  }
   const Value *lookup(const std::string &key) const;
   std::optional<std::string> getString(const std::string &key) const;
   /// An integer value of any width, if it fits an int64.
@@ -130,6 +138,8 @@ private:
   uint64_t dataOffset = 0;
   std::vector<std::pair<std::string, Value>> metadata;
   std::map<std::string, size_t> metadataIndex;
+  /// Per metadata entry: file offset and size of its encoded value.
+  std::vector<std::pair<uint64_t, uint64_t>> metadataValueRanges;
   std::vector<TensorInfo> tensors;
   std::map<std::string, size_t> tensorIndex;
 };

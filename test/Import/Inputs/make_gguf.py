@@ -54,6 +54,8 @@ def build(variant):
         tensors[1] = ("w.weight", [32, 1, 1, 1, 2], 8, q8_block * 2)
     if variant == "zero-dim":
         tensors[1] = ("w.weight", [32, 0], 8, b"")
+    if variant == "q8_1":  # A type the reader knows but kvant-quantize cannot decode.
+        tensors[1] = ("w.weight", [32, 2], 9, (q8_block + bytes(6)) * 2)
     if variant == "duplicate-tensor":
         tensors[1] = ("norm.weight", [32, 2], 8, q8_block * 2)
 
