@@ -43,3 +43,20 @@ func.func @dot16(%w: vector<16xi8>, %x: vector<16xi8>) -> vector<4xi32> {
   %d = qt.dot_i8 %w, %x : vector<16xi8> -> vector<4xi32>
   return %d : vector<4xi32>
 }
+
+// -----
+
+// An unsigned lhs skips the sign trick on AVX2 and is zero-extended by the
+// generic form.
+// GENERIC-LABEL: func.func @unsigned
+// AVX2-LABEL: func.func @unsigned
+func.func @unsigned(%q: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  // GENERIC: arith.extui %{{.*}} : vector<32xi8> to vector<32xi32>
+  // GENERIC: arith.extsi %{{.*}} : vector<32xi8> to vector<32xi32>
+  // AVX2-NOT: math.absi
+  // AVX2-NOT: psign
+  // AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg0, %arg1)
+  // AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+  %d = qt.dot_i8 %q, %x {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  return %d : vector<8xi32>
+}

@@ -147,8 +147,14 @@ func.func @q4_k_int8(%x: tensor<1x256xf32>, %w: !qt.tensor<4x256, #qt.gguf<q4_k>
   // INT8: arith.fptosi %{{.*}} : vector<32xf32> to vector<32xi8>
   // INT8: vector.reduction <add>, %{{.*}} : vector<32xi32> into i32
   // INT8: scf.forall
+  // The 8 scales and mins are decoded as vectors from the 12 scale bytes; the
+  // nibbles are unsigned quants; the mins meet the 8 groups' sums in one fma.
   // INT8: vector.transfer_read %{{.*}} : tensor<4x1x144xi8>, vector<12xi8>
-  // INT8-COUNT-8: qt.dot_i8 %{{.*}}, %{{.*}} : vector<32xi8> -> vector<8xi32>
+  // INT8: %[[SC:.*]] = arith.select %{{.*}} : vector<8xi1>, vector<8xi8>
+  // INT8: %[[MINS:.*]] = arith.negf %{{.*}} : vector<8xf32>
+  // INT8-COUNT-8: qt.dot_i8 %{{.*}}, %{{.*}} {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  // INT8: %[[SUMS:.*]] = vector.transfer_read %[[QX]]#2
+  // INT8: vector.fma %[[MINS]], %[[SUMS]], %{{.*}} : vector<8xf32>
   // INT8: vector.reduction <add>
   %y = qt.matmul %x, %w : tensor<1x256xf32>, !qt.tensor<4x256, #qt.gguf<q4_k>> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>

@@ -197,16 +197,20 @@ def Qt_DotI8Op : Qt_Op<"dot_i8", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
 
     `lhs` must not hold -128 together with `rhs` holding -128 in the same
     lane (quantized activations are within [-127, 127]), which lets targets
-    use unsigned-by-signed byte instructions. `qt-lower-dot-i8` lowers it
-    for a target: portable vector arithmetic, or x86 AVX2
+    use unsigned-by-signed byte instructions. With `unsigned_lhs`, `lhs`
+    holds unsigned values in [0, 128] (4- to 6-bit quants before their
+    offset), which such instructions take as they are. `qt-lower-dot-i8`
+    lowers it for a target: portable vector arithmetic, or x86 AVX2
     `vpmaddubsw`/`vpmaddwd`.
 
     ```mlir
     %d = qt.dot_i8 %w, %x : vector<32xi8> -> vector<8xi32>
+    %u = qt.dot_i8 %q, %x {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
     ```
   }];
   let arguments = (ins VectorOfRankAndType<[1], [I8]>:$lhs,
-                       VectorOfRankAndType<[1], [I8]>:$rhs);
+                       VectorOfRankAndType<[1], [I8]>:$rhs,
+                       UnitAttr:$unsigned_lhs);
   let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)";
   let hasVerifier = 1;

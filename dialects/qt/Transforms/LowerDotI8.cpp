@@ -35,7 +35,10 @@ static Value buildGenericDot(OpBuilder &b, Location loc, DotI8Op op) {
   int64_t lanes = resultType.getDimSize(0);
   int64_t inputs = op.getLhs().getType().getDimSize(0);
   auto wide = VectorType::get({inputs}, b.getI32Type());
-  Value lhs = arith::ExtSIOp::create(b, loc, wide, op.getLhs());
+  Value lhs =
+      op.getUnsignedLhs()
+          ? arith::ExtUIOp::create(b, loc, wide, op.getLhs()).getResult()
+          : arith::ExtSIOp::create(b, loc, wide, op.getLhs()).getResult();
   Value rhs = arith::ExtSIOp::create(b, loc, wide, op.getRhs());
   Value products = arith::MulIOp::create(b, loc, lhs, rhs);
   Value sum;
@@ -57,14 +60,18 @@ static Value callIntrinsic(OpBuilder &b, Location loc, Type type,
 }
 
 /// AVX2, 32 bytes: |lhs| * sign(rhs, lhs) in unsigned x signed byte pairs
-/// (vpmaddubsw), then pairs of i16 summed to i32 (vpmaddwd by ones).
+/// (vpmaddubsw; an unsigned lhs goes in as it is), then pairs of i16 summed
+/// to i32 (vpmaddwd by ones).
 static Value buildAVX2Dot(OpBuilder &b, Location loc, DotI8Op op) {
   Type i16 = b.getI16Type();
   auto pairsType = VectorType::get({16}, i16);
-  Value magnitudes = math::AbsIOp::create(b, loc, op.getLhs());
-  Value signedRhs =
-      callIntrinsic(b, loc, op.getRhs().getType(), "llvm.x86.avx2.psign.b",
-                    ValueRange{op.getRhs(), op.getLhs()});
+  Value magnitudes = op.getLhs(), signedRhs = op.getRhs();
+  if (!op.getUnsignedLhs()) {
+    magnitudes = math::AbsIOp::create(b, loc, op.getLhs());
+    signedRhs =
+        callIntrinsic(b, loc, op.getRhs().getType(), "llvm.x86.avx2.psign.b",
+                      ValueRange{op.getRhs(), op.getLhs()});
+  }
   Value pairs = callIntrinsic(b, loc, pairsType, "llvm.x86.avx2.pmadd.ub.sw",
                               ValueRange{magnitudes, signedRhs});
   Value ones = arith::ConstantOp::create(

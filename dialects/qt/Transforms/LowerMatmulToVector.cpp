@@ -167,6 +167,9 @@ public:
   Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
   Value negf(Value v) { return arith::NegFOp::create(b, loc, v); }
 
+  OpBuilder &getBuilder() { return b; }
+  Location getLoc() { return loc; }
+
 private:
   OpBuilder &b;
   Location loc;
@@ -176,14 +179,25 @@ private:
 /// 32 consecutive weights of a block in integer form: weight i is
 /// `scale * quants[i] + min`, with `scaleHigh` (when set) instead of `scale`
 /// for i >= 16 (formats with 16-element sub-blocks). `quants` is a
-/// vector<32xi8> of small signed values; `min` is optional. Every GGUF block
-/// format decodes to groups: the integer dot product uses the quants as they
-/// are, the f32 path converts them.
+/// vector<32xi8> of small signed values, or of values in [0, 127] when
+/// `isUnsigned` (the dot product then skips llama.cpp's sign trick); `min` is
+/// optional. Every GGUF block format decodes to groups: the integer dot
+/// product uses the quants as they are, the f32 path converts them.
 struct QuantGroup {
   Value quants;
   Value scale;
   Value scaleHigh;
   Value min;
+  bool isUnsigned = false;
+};
+
+/// A decoded block: its groups in element order, and for blocks of
+/// kDotLanes groups whose mins are known together, `mins` (vector<8xf32>,
+/// lane g the min of group g) instead of each group's `min`: one fma with
+/// the activations' 8 block sums adds them all.
+struct BlockGroups {
+  SmallVector<QuantGroup> groups;
+  Value mins;
 };
 
 // Decoders name every operand before combining them: C++ leaves the order in
@@ -191,25 +205,25 @@ struct QuantGroup {
 // Each computes its groups exactly as llama.cpp's dequantizer does.
 
 /// q8_0: f16 d, int8 q[32]; w = q * d.
-static void decodeQ8_0(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
+static void decodeQ8_0(BlockReader &r, BlockGroups &out) {
   Value d = r.f16(0);
   Value q = r.bytes(2, 32);
-  groups.push_back({q, d, {}, {}});
+  out.groups.push_back({q, d, {}, {}});
 }
 
 /// q4_0: f16 d, u8 qs[16]; w = (nibble - 8) * d.
-static void decodeQ4_0(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
+static void decodeQ4_0(BlockReader &r, BlockGroups &out) {
   Value d = r.f16(0);
   Value q = r.subi(r.nibbles(2), 8);
-  groups.push_back({q, d, {}, {}});
+  out.groups.push_back({q, d, {}, {}});
 }
 
 /// q4_1: f16 d, f16 m, u8 qs[16]; w = nibble * d + m.
-static void decodeQ4_1(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
+static void decodeQ4_1(BlockReader &r, BlockGroups &out) {
   Value d = r.f16(0);
   Value m = r.f16(2);
   Value q = r.nibbles(4);
-  groups.push_back({q, d, {}, m});
+  out.groups.push_back({q, d, {}, m});
 }
 
 /// The 5-bit quants of q5_0/q5_1: nibbles from `qs`, bit j of the u32 at
@@ -221,46 +235,69 @@ static Value fiveBitQuants(BlockReader &r, int64_t qh, int64_t qs) {
 }
 
 /// q5_0: f16 d, u32 qh, u8 qs[16]; w = (q - 16) * d.
-static void decodeQ5_0(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
+static void decodeQ5_0(BlockReader &r, BlockGroups &out) {
   Value d = r.f16(0);
   Value q = r.subi(fiveBitQuants(r, 2, 6), 16);
-  groups.push_back({q, d, {}, {}});
+  out.groups.push_back({q, d, {}, {}});
 }
 
 /// q5_1: f16 d, f16 m, u32 qh, u8 qs[16]; w = q * d + m.
-static void decodeQ5_1(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
+static void decodeQ5_1(BlockReader &r, BlockGroups &out) {
   Value d = r.f16(0);
   Value m = r.f16(2);
   Value q = fiveBitQuants(r, 4, 8);
-  groups.push_back({q, d, {}, m});
+  out.groups.push_back({q, d, {}, m});
 }
 
-/// The 6-bit scale and min of sub-block j of q4_k/q5_k from the 12 bytes
-/// `scales` (llama.cpp's get_scale_min_k4), as i32 scalars.
-static std::pair<Value, Value> kQuantScaleMin(BlockReader &r, Value scales,
-                                              int64_t j) {
-  auto at = [&](int64_t i) { return r.byteAt(scales, i); };
-  if (j < 4) {
-    Value sc = r.andi(at(j), 63);
-    Value m = r.andi(at(j + 4), 63);
-    return {sc, m};
-  }
-  Value scLow = r.andi(at(j + 4), 0xF);
-  Value scHigh = r.shli(r.shrui(at(j - 4), 6), 4);
-  Value mLow = r.shrui(at(j + 4), 4);
-  Value mHigh = r.shli(r.shrui(at(j), 6), 4);
-  return {r.ori(scLow, scHigh), r.ori(mLow, mHigh)};
+/// The 6-bit scales and mins of the 8 sub-blocks of q4_k/q5_k from the 12
+/// bytes `scales` (llama.cpp's get_scale_min_k4), as vector<8xf32>s, lane j
+/// for sub-block j: for j < 4 the low 6 bits of scales[j] (scale) and
+/// scales[j + 4] (min); for j >= 4 the nibbles of scales[j + 4] with the top
+/// two bits of scales[j - 4] (scale) and scales[j] (min) above them.
+static std::pair<Value, Value> kQuantScalesMins(OpBuilder &b, Location loc,
+                                                BlockReader &r, Value scales) {
+  auto pick = [&](ArrayRef<int64_t> lanes) -> Value {
+    return vector::ShuffleOp::create(b, loc, scales, scales, lanes);
+  };
+  Value p = pick({0, 1, 2, 3, 8, 9, 10, 11}); // scales[j], scales[j + 4]
+  Value q = pick({4, 5, 6, 7, 8, 9, 10, 11}); // scales[j + 4]
+  Value rr = pick({0, 1, 2, 3, 0, 1, 2, 3});  // scales[j - 4]
+  Value ss = pick({4, 5, 6, 7, 4, 5, 6, 7});  // scales[j]
+  Value scLow = r.andv(p, 63);
+  Value scHigh = r.ori(r.andv(p, 0xF), r.shlv(r.shruv(rr, 6), 4));
+  Value mLow = r.andv(q, 63);
+  Value mHigh = r.ori(r.shruv(q, 4), r.shlv(r.shruv(ss, 6), 4));
+  auto lanesType = VectorType::get({8}, b.getI1Type());
+  SmallVector<bool> first(8, false);
+  for (int j = 0; j < 4; ++j)
+    first[j] = true;
+  Value isFirst = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(lanesType, ArrayRef<bool>(first)));
+  Value sc = arith::SelectOp::create(b, loc, isFirst, scLow, scHigh);
+  Value m = arith::SelectOp::create(b, loc, isFirst, mLow, mHigh);
+  auto f32s = VectorType::get({8}, b.getF32Type());
+  Value scF = arith::UIToFPOp::create(b, loc, f32s, sc);
+  Value mF = arith::UIToFPOp::create(b, loc, f32s, m);
+  return {scF, mF};
 }
 
 /// q4_k (256 elements): f16 d, f16 dmin, u8 scales[12], u8 qs[128]. Sub-block
 /// j = 2c + h is nibble h of qs[32c .. 32c + 32]; w = d*sc_j*q - dmin*m_j.
 /// q5_k adds qh[32] before qs: bit j of qh[l] is the fifth bit of element l
-/// of sub-block j.
-static void decodeKQuant(BlockReader &r, SmallVectorImpl<QuantGroup> &groups,
-                         bool fiveBits) {
+/// of sub-block j. The 8 scales and mins are decoded as vectors; the mins
+/// stay one vector for the block.
+static void decodeKQuant(OpBuilder &b, Location loc, BlockReader &r,
+                         BlockGroups &out, bool fiveBits) {
   Value d = r.f16(0);
   Value dmin = r.f16(2);
-  Value scales = r.bytes(4, 12);
+  Value scaleBytes = r.bytes(4, 12);
+  auto [sc, m] = kQuantScalesMins(b, loc, r, scaleBytes);
+  auto f32s = VectorType::get({8}, b.getF32Type());
+  Value dSplat = vector::BroadcastOp::create(b, loc, f32s, d);
+  Value dminSplat = vector::BroadcastOp::create(b, loc, f32s, dmin);
+  Value scales = arith::MulFOp::create(b, loc, dSplat, sc);
+  Value mins = arith::MulFOp::create(b, loc, dminSplat, m);
+  out.mins = arith::NegFOp::create(b, loc, mins);
   int64_t qsOffset = fiveBits ? 48 : 16;
   Value qh = fiveBits ? r.bytes(16, 32) : Value();
   for (int64_t c = 0; c < 4; ++c) {
@@ -272,26 +309,27 @@ static void decodeKQuant(BlockReader &r, SmallVectorImpl<QuantGroup> &groups,
         Value bit = r.andv(r.shruv(qh, j), 1);
         q = r.ori(q, r.shlv(bit, 4));
       }
-      auto [sc, m] = kQuantScaleMin(r, scales, j);
-      Value scale = r.mulf(d, r.itofp(sc));
-      Value min = r.negf(r.mulf(dmin, r.itofp(m)));
-      groups.push_back({q, scale, {}, min});
+      Value scale =
+          vector::ExtractOp::create(b, loc, scales, ArrayRef<int64_t>{j});
+      QuantGroup group{q, scale, {}, {}};
+      group.isUnsigned = true;
+      out.groups.push_back(group);
     }
   }
 }
 
-static void decodeQ4_K(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
-  decodeKQuant(r, groups, /*fiveBits=*/false);
+static void decodeQ4_K(BlockReader &r, BlockGroups &out) {
+  decodeKQuant(r.getBuilder(), r.getLoc(), r, out, /*fiveBits=*/false);
 }
-static void decodeQ5_K(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
-  decodeKQuant(r, groups, /*fiveBits=*/true);
+static void decodeQ5_K(BlockReader &r, BlockGroups &out) {
+  decodeKQuant(r.getBuilder(), r.getLoc(), r, out, /*fiveBits=*/true);
 }
 
 /// q6_k (256 elements): u8 ql[128], u8 qh[64], i8 scales[16], f16 d. In half
 /// n, group k (elements 128n + 32k + l) takes nibble k/2 of
 /// ql[64n + 32(k%2) + l] and bits 2k..2k+1 of qh[32n + l] as its high bits;
 /// w = d * scales[8n + 2k + l/16] * (q - 32).
-static void decodeQ6_K(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
+static void decodeQ6_K(BlockReader &r, BlockGroups &out) {
   Value d = r.f16(208);
   Value scales = r.bytes(192, 16);
   for (int64_t n = 0; n < 2; ++n) {
@@ -305,27 +343,34 @@ static void decodeQ6_K(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
       Value scHigh = r.signedByteAt(scales, 8 * n + 2 * k + 1);
       Value scale = r.mulf(d, r.itofp(scLow));
       Value scaleHigh = r.mulf(d, r.itofp(scHigh));
-      groups.push_back({q, scale, scaleHigh, {}});
+      out.groups.push_back({q, scale, scaleHigh, {}});
     }
   }
 }
 
 /// tq2_0 (256 elements, ternary): u8 qs[64], f16 d. Element 128c + 32l + m
-/// is bits 2l..2l+1 of qs[32c + m]; w = d * (q - 1).
-static void decodeTQ2_0(BlockReader &r, SmallVectorImpl<QuantGroup> &groups) {
+/// is bits 2l..2l+1 of qs[32c + m]; w = d * q - d, with the unsigned q in
+/// [0, 3] and -d as every group's min.
+static void decodeTQ2_0(BlockReader &r, BlockGroups &out) {
+  OpBuilder &b = r.getBuilder();
   Value d = r.f16(64);
+  Value minusD = r.negf(d);
+  out.mins = vector::BroadcastOp::create(
+      b, r.getLoc(), VectorType::get({8}, b.getF32Type()), minusD);
   for (int64_t c = 0; c < 2; ++c) {
     Value qs = r.bytes(32 * c, 32);
     for (int64_t l = 0; l < 4; ++l) {
-      Value q = r.subi(r.andv(r.shruv(qs, 2 * l), 3), 1);
-      groups.push_back({q, d, {}, {}});
+      Value q = r.andv(r.shruv(qs, 2 * l), 3);
+      QuantGroup group{q, d, {}, {}};
+      group.isUnsigned = true;
+      out.groups.push_back(group);
     }
   }
 }
 
 /// A format's group decoder: appends the block's blockSize / 32 groups in
-/// element order.
-using GroupDecoder = void (*)(BlockReader &, SmallVectorImpl<QuantGroup> &);
+/// element order (and may set the block's mins).
+using GroupDecoder = void (*)(BlockReader &, BlockGroups &);
 
 /// The group decoder of `scheme`'s format, if this lowering knows it.
 static GroupDecoder getGroupDecoder(GGUFSchemeAttr scheme) {
@@ -530,8 +575,7 @@ static Value buildFloatGroupDot(OpBuilder &b, Location loc, const QuantGroup &g,
 struct RowDecoder {
   int64_t blockSize;
   int64_t blocks;
-  std::function<void(OpBuilder &, Location, Value, Value,
-                     SmallVectorImpl<QuantGroup> &)>
+  std::function<void(OpBuilder &, Location, Value, Value, BlockGroups &)>
       decodeGroups;
   std::function<Value(OpBuilder &, Location, Value, Value)> decodeFloat;
 };
@@ -613,9 +657,16 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
           scf::YieldOp::create(bb, bloc, next);
           return;
         }
-        SmallVector<SmallVector<QuantGroup>> groups(numWeightRows);
-        for (int64_t r = 0; r < numWeightRows; ++r)
-          decoder.decodeGroups(bb, bloc, weightRows[r], block, groups[r]);
+        SmallVector<BlockGroups> decoded(numWeightRows);
+        for (int64_t r = 0; r < numWeightRows; ++r) {
+          decoder.decodeGroups(bb, bloc, weightRows[r], block, decoded[r]);
+          // The f32 path takes block mins one group at a time.
+          if (decoded[r].mins && !acts.quantized)
+            for (auto [g, group] : llvm::enumerate(decoded[r].groups))
+              group.min = vector::ExtractOp::create(
+                  bb, bloc, decoded[r].mins,
+                  ArrayRef<int64_t>{static_cast<int64_t>(g)});
+        }
         Value groupsPerBlock =
             arith::ConstantIndexOp::create(bb, bloc, size / kGroupSize);
         Value firstGroup =
@@ -630,8 +681,9 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
             if (!acts.quantized) {
               Value xs = readX(bb, bloc, rows[t], col, kGroupSize);
               for (int64_t r = 0; r < numWeightRows; ++r)
-                next[r * count + t] = buildFloatGroupDot(
-                    bb, bloc, groups[r][index], xs, next[r * count + t]);
+                next[r * count + t] =
+                    buildFloatGroupDot(bb, bloc, decoded[r].groups[index], xs,
+                                       next[r * count + t]);
               continue;
             }
             Value xq = vector::TransferReadOp::create(
@@ -650,9 +702,10 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
               share = arith::MulFOp::create(bb, bloc, xsum, lanes);
             }
             for (int64_t r = 0; r < numWeightRows; ++r) {
-              const QuantGroup &group = groups[r][index];
+              const QuantGroup &group = decoded[r].groups[index];
               Value &acc = next[r * count + t];
-              Value dot = DotI8Op::create(bb, bloc, dotType, group.quants, xq);
+              auto dot = DotI8Op::create(bb, bloc, dotType, group.quants, xq);
+              dot.setUnsignedLhs(group.isUnsigned);
               Value dotF = arith::SIToFPOp::create(bb, bloc, accType, dot);
               Value scales = buildLaneScales(bb, bloc, group, xd);
               acc = vector::FMAOp::create(bb, bloc, scales, dotF, acc);
@@ -662,6 +715,27 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
                     vector::BroadcastOp::create(bb, bloc, accType, term);
                 acc = arith::AddFOp::create(bb, bloc, acc, splat);
               }
+            }
+          }
+        }
+        // Block mins: lane g of the block's mins times the activations' sum
+        // over group g, 8 groups in one fma.
+        if (acts.quantized) {
+          Value sumPad =
+              arith::ConstantOp::create(bb, bloc, bb.getF32FloatAttr(0.0));
+          for (int64_t r = 0; r < numWeightRows; ++r) {
+            if (!decoded[r].mins)
+              continue;
+            assert(decoded[r].groups.size() == kDotLanes &&
+                   "block mins need one lane per group");
+            for (int64_t t = 0; t < count; ++t) {
+              Value xsums = vector::TransferReadOp::create(
+                  bb, bloc, accType, acts.quantized->sums,
+                  ValueRange{rows[t], firstGroup}, sumPad,
+                  ArrayRef<bool>{true});
+              Value &acc = next[r * count + t];
+              acc =
+                  vector::FMAOp::create(bb, bloc, decoded[r].mins, xsums, acc);
             }
           }
         }
@@ -864,9 +938,9 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     RowDecoder decoder{blockSize,
                        blocks,
                        [&](OpBuilder &b, Location nloc, Value row, Value block,
-                           SmallVectorImpl<QuantGroup> &groups) {
+                           BlockGroups &out) {
                          BlockReader reader(b, nloc, view, row, block);
-                         decode(reader, groups);
+                         decode(reader, out);
                        },
                        {}};
     Activations acts{matrix, std::nullopt};
@@ -898,6 +972,7 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     case GGUFFormat::Q5_1:
     case GGUFFormat::Q4_K:
     case GGUFFormat::Q5_K:
+    case GGUFFormat::TQ2_0:
       return true;
     default:
       return false;
