@@ -19,7 +19,8 @@ weight exactly as llama.cpp does and accumulates in f32 partial sums reduced as 
 error is f32 rounding of a K-term sum; asserted: max|y - ref| <= 1e-4 * max|ref|.
 
 With `int8-dot` (generic: portable vector arith; avx2: vpmaddubsw/vpmaddwd), the activations
-are quantized per block of 32 as llama.cpp's q8_0 (d = amax/127, q = roundeven(x * 127/amax),
+are quantized per block of 32 as llama.cpp's q8_0 (per 256 as q8_K for TQ2_0) (d = amax/127,
+q = roundeven(x * 127/amax),
 computed in float32 as kvant does) and the reference uses those dequantized activations
 (q * d) instead of x: the integer dot products are exact, so the same tolerance holds.
 K-quant and ternary weights (Q4_K, Q5_K, Q6_K, TQ2_0) are random bytes with finite f16 scales:
@@ -109,9 +110,13 @@ def random_weight(rng, shape):
     return w.astype(np.float32)
 
 
-def quantize_activations(x):
-    """x (float32, [..., K]) quantized per block of 32 as the int8-dot lowering does, dequantized."""
-    blocks = x.astype(np.float32).reshape(-1, 32)
+# Activation blocks of the int8 path: 256 (q8_K) for TQ2_0, whose blocks have one scale.
+ACTIVATION_BLOCK = {"TQ2_0": 256}
+
+
+def quantize_activations(x, block=32):
+    """x (float32, [..., K]) quantized per `block` as the int8-dot lowering does, dequantized."""
+    blocks = x.astype(np.float32).reshape(-1, block)
     amax = np.max(np.abs(blocks), axis=1, keepdims=True)
     with np.errstate(divide="ignore"):
         inverse = np.where(amax != 0, np.float32(127) / amax, np.float32(0)).astype(np.float32)
@@ -193,7 +198,8 @@ def run_block_format(fmt, mode, cases, make_raw, seed):
         deq = dequantize(raw, qtype).astype(np.float64)
         x = rng.standard_normal(xshape).astype(np.float32)
         inputs[name] = (raw, x)
-        xs = quantize_activations(x) if int8_dot != "none" else x.astype(np.float64)
+        xs = (quantize_activations(x, ACTIVATION_BLOCK.get(fmt, 32)) if int8_dot != "none"
+              else x.astype(np.float64))
         refs[name] = xs @ deq.T
     module = build_block_module(fmt, inputs, cases)
     assert "qt.matmul" not in run_opt(module, ["--qt-lower-matmul-to-vector"]), \

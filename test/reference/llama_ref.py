@@ -23,8 +23,8 @@ parameter plus the mmapped file (a Llama-3-8B-shaped Q8_0 file in f32 peaked at 
 
 `int8_activations=True` mirrors kvant-compile's int8-dot mode (and llama.cpp's vec_dot with
 q8 activations): before each matmul with a weight of a format in INT8_DOT_TYPES, the activation
-row is quantized per block of 32 in float32 (d = amax/127, q = roundeven(x * 127/amax)) and
-replaced by q * d.
+row is quantized per block of 32 (256 for TQ2_0, as llama.cpp's q8_K) in float32 (d = amax/127,
+q = roundeven(x * 127/amax)) and replaced by q * d.
 
 Validated against llama.cpp (test/reference/compare_llamacpp.py) on random models: max |diff|
 ~2e-6 (tiny, F32) and 6.5e-6 (TinyLlama-1.1B shape, F32) with llama.cpp's KV cache in F32.
@@ -43,10 +43,14 @@ from gguf.quants import dequantize
 INT8_DOT_TYPES = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "TQ2_0"}
 
 
-def quantize_activations(x):
-    """Rows of x quantized per block of 32 as q8_0 (float32 scale math), then dequantized."""
+# Activation blocks: 256 (llama.cpp's q8_K) for formats whose 256-element blocks have one scale.
+ACTIVATION_BLOCK = {"TQ2_0": 256}
+
+
+def quantize_activations(x, block=32):
+    """Rows of x quantized per `block` as q8_0/q8_K (float32 scale math), then dequantized."""
     shape = x.shape
-    blocks = np.asarray(x, dtype=np.float32).reshape(-1, 32)
+    blocks = np.asarray(x, dtype=np.float32).reshape(-1, block)
     amax = np.max(np.abs(blocks), axis=1, keepdims=True)
     with np.errstate(divide="ignore"):
         inverse = np.where(amax != 0, np.float32(127) / amax, np.float32(0)).astype(np.float32)
@@ -112,8 +116,9 @@ class LlamaReference:
 
     def _matmul(self, h, name):
         """h @ W^T for the weight `name`, with int8 activations where kvant uses them."""
-        if self.int8_activations and self.tensor_types[name].name in INT8_DOT_TYPES:
-            h = quantize_activations(h)
+        kind = self.tensor_types[name].name
+        if self.int8_activations and kind in INT8_DOT_TYPES:
+            h = quantize_activations(h, ACTIVATION_BLOCK.get(kind, 32))
         return h @ self.w[name].T
 
     def _proj(self, h, name):

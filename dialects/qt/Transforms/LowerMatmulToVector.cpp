@@ -198,6 +198,10 @@ struct QuantGroup {
 struct BlockGroups {
   SmallVector<QuantGroup> groups;
   Value mins;
+  /// Set when every group has this scale and no scaleHigh or min: with
+  /// activations quantized per block (q8_K), the groups' integer dots add up
+  /// before one conversion.
+  bool sharedScale = false;
 };
 
 // Decoders name every operand before combining them: C++ leaves the order in
@@ -357,6 +361,7 @@ static void decodeTQ2_0(BlockReader &r, BlockGroups &out) {
   Value minusD = r.negf(d);
   out.mins = vector::BroadcastOp::create(
       b, r.getLoc(), VectorType::get({8}, b.getF32Type()), minusD);
+  out.sharedScale = true;
   for (int64_t c = 0; c < 2; ++c) {
     Value qs = r.bytes(32 * c, 32);
     for (int64_t l = 0; l < 4; ++l) {
@@ -402,22 +407,28 @@ static GroupDecoder getGroupDecoder(GGUFSchemeAttr scheme) {
 // Quantized activations
 //===----------------------------------------------------------------------===//
 
-/// Activations [M, K] quantized per block of 32 as llama.cpp's q8_0/q8_1:
-/// `quants` [M, K] i8, `scales` [M, K/32] f32 (d = amax / 127) and, for
-/// formats with a min, `sums` [M, K/32] f32 (d * sum of the block's quants).
+/// Activations [M, K] quantized as llama.cpp's q8_0/q8_1 (per block of 32)
+/// or q8_K (per block of 256): `quants` [M, K] i8, `scales` [M, K / block]
+/// f32 (d = amax / 127) and, for formats with a min, `sums` [M, K/32] f32
+/// (d * the sum of each group of 32 quants).
 struct QuantizedActivations {
   Value quants;
   Value scales;
   Value sums;
+  /// Groups of 32 per scale: 1, or 8 for 256-element blocks.
+  int64_t groupsPerScale = 1;
 };
 
-/// Quantizes the float matrix `x` [M, K]: per block, d = amax / 127 and
-/// q = roundeven(x * (127 / amax)) (0 where the block is all zero).
+/// Quantizes the float matrix `x` [M, K] in blocks of `groupsPerScale`
+/// groups of 32: per block, d = amax / 127 and q = roundeven(x * (127 /
+/// amax)) (0 where the block is all zero).
 static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
-                                                Value x, bool withSums) {
+                                                Value x, bool withSums,
+                                                int64_t groupsPerScale) {
   auto xType = cast<RankedTensorType>(x.getType());
   int64_t k = xType.getDimSize(1);
-  int64_t blocks = k / kGroupSize;
+  int64_t blockSize = kGroupSize * groupsPerScale;
+  int64_t blocks = k / blockSize;
   Type f32 = b.getF32Type(), i8 = b.getI8Type(), i32 = b.getI32Type();
   OpFoldResult m = tensor::getMixedSize(b, loc, x, 0);
   auto empty = [&](int64_t cols, Type element) -> Value {
@@ -426,14 +437,13 @@ static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
   };
   SmallVector<Value> inits = {empty(k, i8), empty(blocks, f32)};
   if (withSums)
-    inits.push_back(empty(blocks, f32));
+    inits.push_back(empty(k / kGroupSize, f32));
 
   auto vf32 = VectorType::get({kGroupSize}, f32);
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value mValue = getValueOrCreateConstantIndexOp(b, loc, m);
   Value blockCount = arith::ConstantIndexOp::create(b, loc, blocks);
-  Value groupSize = arith::ConstantIndexOp::create(b, loc, kGroupSize);
   Value xPad = arith::ConstantOp::create(
       b, loc, b.getFloatAttr(xType.getElementType(), 0.0));
   auto rows = scf::ForOp::create(
@@ -442,16 +452,36 @@ static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
         auto cols = scf::ForOp::create(
             rb, rloc, zero, blockCount, one, rowArgs,
             [&](OpBuilder &bb, Location bloc, Value block, ValueRange args) {
-              Value col = arith::MulIOp::create(bb, bloc, block, groupSize);
-              Value xs = vector::TransferReadOp::create(
-                  bb, bloc,
-                  VectorType::get({kGroupSize}, xType.getElementType()), x,
-                  ValueRange{row, col}, xPad, ArrayRef<bool>{true});
-              if (xType.getElementType() != f32)
-                xs = arith::ExtFOp::create(bb, bloc, vf32, xs);
-              Value abs = math::AbsFOp::create(bb, bloc, xs);
-              Value amax = vector::ReductionOp::create(
-                  bb, bloc, vector::CombiningKind::MAXNUMF, abs);
+              // The block's groups, their largest magnitude, then each group
+              // quantized with the block's scale.
+              SmallVector<Value> xs, groupIndex, cols;
+              Value amax;
+              for (int64_t g = 0; g < groupsPerScale; ++g) {
+                Value blockGroups =
+                    arith::ConstantIndexOp::create(bb, bloc, groupsPerScale);
+                Value offset = arith::ConstantIndexOp::create(bb, bloc, g);
+                Value first =
+                    arith::MulIOp::create(bb, bloc, block, blockGroups);
+                groupIndex.push_back(
+                    arith::AddIOp::create(bb, bloc, first, offset));
+                Value width =
+                    arith::ConstantIndexOp::create(bb, bloc, kGroupSize);
+                cols.push_back(
+                    arith::MulIOp::create(bb, bloc, groupIndex.back(), width));
+                Value v = vector::TransferReadOp::create(
+                    bb, bloc,
+                    VectorType::get({kGroupSize}, xType.getElementType()), x,
+                    ValueRange{row, cols.back()}, xPad, ArrayRef<bool>{true});
+                if (xType.getElementType() != f32)
+                  v = arith::ExtFOp::create(bb, bloc, vf32, v);
+                xs.push_back(v);
+                Value abs = math::AbsFOp::create(bb, bloc, v);
+                Value groupMax = vector::ReductionOp::create(
+                    bb, bloc, vector::CombiningKind::MAXNUMF, abs);
+                amax = amax ? arith::MaxNumFOp::create(bb, bloc, amax, groupMax)
+                                  .getResult()
+                            : groupMax;
+              }
               Value c127 =
                   arith::ConstantOp::create(bb, bloc, bb.getF32FloatAttr(127));
               Value c0 =
@@ -461,29 +491,37 @@ static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
                   bb, bloc, arith::CmpFPredicate::ONE, amax, c0);
               Value inverse = arith::DivFOp::create(bb, bloc, c127, amax);
               inverse = arith::SelectOp::create(bb, bloc, nonZero, inverse, c0);
-              Value scaled = arith::MulFOp::create(
-                  bb, bloc, xs,
-                  vector::BroadcastOp::create(bb, bloc, vf32, inverse));
-              Value rounded = math::RoundEvenOp::create(bb, bloc, scaled);
-              Value q = arith::FPToSIOp::create(
-                  bb, bloc, VectorType::get({kGroupSize}, i8), rounded);
-              SmallVector<Value> next;
-              next.push_back(vector::TransferWriteOp::create(
-                                 bb, bloc, q, args[0], ValueRange{row, col},
-                                 ArrayRef<bool>{true})
-                                 .getResult());
+              Value inverseSplat =
+                  vector::BroadcastOp::create(bb, bloc, vf32, inverse);
+              Value quants = args[0];
+              Value sums = withSums ? args[2] : Value();
+              for (int64_t g = 0; g < groupsPerScale; ++g) {
+                Value scaled =
+                    arith::MulFOp::create(bb, bloc, xs[g], inverseSplat);
+                Value rounded = math::RoundEvenOp::create(bb, bloc, scaled);
+                Value q = arith::FPToSIOp::create(
+                    bb, bloc, VectorType::get({kGroupSize}, i8), rounded);
+                quants = vector::TransferWriteOp::create(
+                             bb, bloc, q, quants, ValueRange{row, cols[g]},
+                             ArrayRef<bool>{true})
+                             .getResult();
+                if (withSums) {
+                  Value wide = arith::ExtSIOp::create(
+                      bb, bloc, VectorType::get({kGroupSize}, i32), q);
+                  Value sum = vector::ReductionOp::create(
+                      bb, bloc, vector::CombiningKind::ADD, wide);
+                  Value sumF = arith::SIToFPOp::create(bb, bloc, f32, sum);
+                  Value scaledSum = arith::MulFOp::create(bb, bloc, d, sumF);
+                  sums =
+                      tensor::InsertOp::create(bb, bloc, scaledSum, sums,
+                                               ValueRange{row, groupIndex[g]});
+                }
+              }
+              SmallVector<Value> next = {quants};
               next.push_back(tensor::InsertOp::create(bb, bloc, d, args[1],
                                                       ValueRange{row, block}));
-              if (withSums) {
-                Value wide = arith::ExtSIOp::create(
-                    bb, bloc, VectorType::get({kGroupSize}, i32), q);
-                Value sum = vector::ReductionOp::create(
-                    bb, bloc, vector::CombiningKind::ADD, wide);
-                Value sumF = arith::SIToFPOp::create(bb, bloc, f32, sum);
-                Value scaledSum = arith::MulFOp::create(bb, bloc, d, sumF);
-                next.push_back(tensor::InsertOp::create(
-                    bb, bloc, scaledSum, args[2], ValueRange{row, block}));
-              }
+              if (withSums)
+                next.push_back(sums);
               scf::YieldOp::create(bb, bloc, next);
             });
         scf::YieldOp::create(rb, rloc, cols.getResults());
@@ -493,6 +531,7 @@ static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
   result.scales = rows.getResult(1);
   if (withSums)
     result.sums = rows.getResult(2);
+  result.groupsPerScale = groupsPerScale;
   return result;
 }
 
@@ -672,6 +711,14 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
         Value firstGroup =
             arith::MulIOp::create(bb, bloc, block, groupsPerBlock);
         auto dotType = VectorType::get({kDotLanes}, bb.getI32Type());
+        // Blocks whose groups share one scale, quantized activations with one
+        // scale per block too (q8_K), and no min per group.
+        auto sharesScale = [&](const BlockGroups &groups) {
+          return acts.quantized && groups.sharedScale &&
+                 acts.quantized->groupsPerScale ==
+                     static_cast<int64_t>(groups.groups.size());
+        };
+        SmallVector<Value> intSums(numWeightRows * count);
         for (int64_t index = 0; index < size / kGroupSize; ++index) {
           Value gOffset = arith::ConstantIndexOp::create(bb, bloc, index);
           Value g = arith::AddIOp::create(bb, bloc, firstGroup, gOffset);
@@ -690,8 +737,15 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
                 bb, bloc, VectorType::get({kGroupSize}, bb.getI8Type()),
                 acts.quantized->quants, ValueRange{rows[t], col}, i8Pad,
                 ArrayRef<bool>{true});
-            Value xd = tensor::ExtractOp::create(
-                bb, bloc, acts.quantized->scales, ValueRange{rows[t], g});
+            Value scaleIndex = g;
+            if (acts.quantized->groupsPerScale != 1) {
+              Value per = arith::ConstantIndexOp::create(
+                  bb, bloc, acts.quantized->groupsPerScale);
+              scaleIndex = arith::DivUIOp::create(bb, bloc, g, per);
+            }
+            Value xd =
+                tensor::ExtractOp::create(bb, bloc, acts.quantized->scales,
+                                          ValueRange{rows[t], scaleIndex});
             Value share;
             if (acts.quantized->sums) {
               // min * sum(x) = min * d_x * sum(q_x), spread over the lanes.
@@ -706,6 +760,20 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
               Value &acc = next[r * count + t];
               auto dot = DotI8Op::create(bb, bloc, dotType, group.quants, xq);
               dot.setUnsignedLhs(group.isUnsigned);
+              if (sharesScale(decoded[r])) {
+                // One scale for the whole block on both sides: the groups'
+                // integer dots add up, converted and scaled once below.
+                Value &sum = intSums[r * count + t];
+                sum =
+                    sum ? arith::AddIOp::create(bb, bloc, sum, dot).getResult()
+                        : dot.getResult();
+                if (index + 1 == size / kGroupSize) {
+                  Value sumF = arith::SIToFPOp::create(bb, bloc, accType, sum);
+                  Value scales = buildLaneScales(bb, bloc, group, xd);
+                  acc = vector::FMAOp::create(bb, bloc, scales, sumF, acc);
+                }
+                continue;
+              }
               Value dotF = arith::SIToFPOp::create(bb, bloc, accType, dot);
               Value scales = buildLaneScales(bb, bloc, group, xd);
               acc = vector::FMAOp::create(bb, bloc, scales, dotF, acc);
@@ -946,8 +1014,10 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     Activations acts{matrix, std::nullopt};
     if (int8Activations) {
       // Formats with a min need the activations' block sums.
-      acts.quantized = quantizeActivations(rewriter, loc, matrix,
-                                           /*withSums=*/hasMin(scheme));
+      acts.quantized =
+          quantizeActivations(rewriter, loc, matrix,
+                              /*withSums=*/hasMin(scheme),
+                              /*groupsPerScale=*/activationGroups(scheme));
     }
     SmallVector<OpFoldResult> sizes = {
         tensor::getMixedSize(rewriter, loc, matrix, 0),
@@ -963,6 +1033,13 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
       result = tensor::CastOp::create(rewriter, loc, resultType, result);
     rewriter.replaceOp(op, result);
     return success();
+  }
+
+  /// Groups of 32 per activation scale for `scheme`: 8 (llama.cpp's q8_K,
+  /// one scale per 256) for formats whose 256-element blocks have one scale,
+  /// so that their groups' integer dots add up; 1 (q8_0) otherwise.
+  static int64_t activationGroups(GGUFSchemeAttr scheme) {
+    return scheme.getFormat() == GGUFFormat::TQ2_0 ? 8 : 1;
   }
 
   /// Whether `scheme`'s weights have a min term (w = d * q + m).
