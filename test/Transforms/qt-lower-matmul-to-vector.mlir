@@ -134,29 +134,35 @@ func.func @q8_0_tiles(%x: tensor<6x64xf32>, %b: tensor<8x68xi8>) -> tensor<6x8xf
 
 // -----
 
-// int8 activations: x is quantized per block of 32 (amax / 127, roundeven)
-// before the GEMV; each block's quants meet x's with qt.dot_i8, scaled by
-// d_w * d_x. q4_k's 8 sub-blocks of a 256-element block each have a 6-bit
-// scale and min, the min times d_x * sum(q_x) (the activations' block sums).
+// int8 activations: x is quantized before the GEMV (amax / 127, roundeven),
+// here per block of 256 as llama.cpp's q8_K since q4_k's 256-element blocks
+// have one f32 scale d (times a 6-bit integer scale per sub-block of 32) and
+// one dmin (times a 6-bit integer min). The 8 scales and mins are decoded as
+// vectors from the 12 scale bytes; each sub-block's unsigned nibbles meet
+// x's quants with qt.dot_i8, weighted by its integer scale; the 8 integer
+// dots add up and are converted and scaled by d * d_x once; the mins
+// (-dmin * m) meet the 8 groups' sums d_x * sum(q_x) in one fma.
 // INT8-LABEL: func.func @q4_k_int8
-func.func @q4_k_int8(%x: tensor<1x256xf32>, %w: !qt.tensor<4x256, #qt.gguf<q4_k>>) -> tensor<1x4xf32> {
-  // INT8: %[[QX:.*]]:3 = scf.for {{.*}} -> (tensor<1x256xi8>, tensor<1x8xf32>, tensor<1x8xf32>)
+func.func @q4_k_int8(%x: tensor<1x512xf32>, %w: !qt.tensor<4x512, #qt.gguf<q4_k>>) -> tensor<1x4xf32> {
+  // INT8: %[[QX:.*]]:3 = scf.for {{.*}} -> (tensor<1x512xi8>, tensor<1x2xf32>, tensor<1x16xf32>)
   // INT8: math.absf
   // INT8: vector.reduction <maxnumf>
   // INT8: math.roundeven
   // INT8: arith.fptosi %{{.*}} : vector<32xf32> to vector<32xi8>
   // INT8: vector.reduction <add>, %{{.*}} : vector<32xi32> into i32
   // INT8: scf.forall
-  // The 8 scales and mins are decoded as vectors from the 12 scale bytes; the
-  // nibbles are unsigned quants; the mins meet the 8 groups' sums in one fma.
-  // INT8: vector.transfer_read %{{.*}} : tensor<4x1x144xi8>, vector<12xi8>
+  // INT8: vector.transfer_read %{{.*}} : tensor<4x2x144xi8>, vector<12xi8>
   // INT8: %[[SC:.*]] = arith.select %{{.*}} : vector<8xi1>, vector<8xi8>
   // INT8: %[[MINS:.*]] = arith.negf %{{.*}} : vector<8xf32>
-  // INT8-COUNT-8: qt.dot_i8 %{{.*}}, %{{.*}} {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  // INT8: qt.dot_i8 %{{.*}}, %{{.*}} {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  // INT8: arith.muli %{{.*}}, %{{.*}} : vector<8xi32>
+  // INT8: arith.addi %{{.*}}, %{{.*}} : vector<8xi32>
+  // INT8: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
+  // INT8-NOT: arith.sitofp %{{.*}} : vector<8xi32>
   // INT8: %[[SUMS:.*]] = vector.transfer_read %[[QX]]#2
   // INT8: vector.fma %[[MINS]], %[[SUMS]], %{{.*}} : vector<8xf32>
   // INT8: vector.reduction <add>
-  %y = qt.matmul %x, %w : tensor<1x256xf32>, !qt.tensor<4x256, #qt.gguf<q4_k>> -> tensor<1x4xf32>
+  %y = qt.matmul %x, %w : tensor<1x512xf32>, !qt.tensor<4x512, #qt.gguf<q4_k>> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
 

@@ -19,7 +19,7 @@ weight exactly as llama.cpp does and accumulates in f32 partial sums reduced as 
 error is f32 rounding of a K-term sum; asserted: max|y - ref| <= 1e-4 * max|ref|.
 
 With `int8-dot` (generic: portable vector arith; avx2: vpmaddubsw/vpmaddwd), the activations
-are quantized per block of 32 as llama.cpp's q8_0 (per 256 as q8_K for TQ2_0) (d = amax/127,
+are quantized per block of 32 as llama.cpp's q8_0 (per 256 as q8_K for TQ2_0, Q4_K, Q5_K) (d = amax/127,
 q = roundeven(x * 127/amax),
 computed in float32 as kvant does) and the reference uses those dequantized activations
 (q * d) instead of x: the integer dot products are exact, so the same tolerance holds.
@@ -110,8 +110,9 @@ def random_weight(rng, shape):
     return w.astype(np.float32)
 
 
-# Activation blocks of the int8 path: 256 (q8_K) for TQ2_0, whose blocks have one scale.
-ACTIVATION_BLOCK = {"TQ2_0": 256}
+# Activation blocks of the int8 path: 256 (q8_K) for formats whose 256-element blocks have one
+# f32 scale (TQ2_0; Q4_K and Q5_K times 6-bit integer scales).
+ACTIVATION_BLOCK = {"TQ2_0": 256, "Q4_K": 256, "Q5_K": 256}
 
 
 def quantize_activations(x, block=32):

@@ -198,10 +198,12 @@ struct QuantGroup {
 struct BlockGroups {
   SmallVector<QuantGroup> groups;
   Value mins;
-  /// Set when every group has this scale and no scaleHigh or min: with
-  /// activations quantized per block (q8_K), the groups' integer dots add up
-  /// before one conversion.
-  bool sharedScale = false;
+  /// Set when group g's scale is `superScale` (f32) times lane g of
+  /// `intScales` (vector<8xi32>; all ones when unset), with no scaleHigh:
+  /// with activations quantized per block (q8_K), the groups' integer dots,
+  /// weighted by their integer scales, add up before one conversion.
+  Value superScale;
+  Value intScales;
 };
 
 // Decoders name every operand before combining them: C++ leaves the order in
@@ -254,7 +256,7 @@ static void decodeQ5_1(BlockReader &r, BlockGroups &out) {
 }
 
 /// The 6-bit scales and mins of the 8 sub-blocks of q4_k/q5_k from the 12
-/// bytes `scales` (llama.cpp's get_scale_min_k4), as vector<8xf32>s, lane j
+/// bytes `scales` (llama.cpp's get_scale_min_k4), as vector<8xi32>s, lane j
 /// for sub-block j: for j < 4 the low 6 bits of scales[j] (scale) and
 /// scales[j + 4] (min); for j >= 4 the nibbles of scales[j + 4] with the top
 /// two bits of scales[j - 4] (scale) and scales[j] (min) above them.
@@ -279,10 +281,10 @@ static std::pair<Value, Value> kQuantScalesMins(OpBuilder &b, Location loc,
       b, loc, DenseElementsAttr::get(lanesType, ArrayRef<bool>(first)));
   Value sc = arith::SelectOp::create(b, loc, isFirst, scLow, scHigh);
   Value m = arith::SelectOp::create(b, loc, isFirst, mLow, mHigh);
-  auto f32s = VectorType::get({8}, b.getF32Type());
-  Value scF = arith::UIToFPOp::create(b, loc, f32s, sc);
-  Value mF = arith::UIToFPOp::create(b, loc, f32s, m);
-  return {scF, mF};
+  auto i32s = VectorType::get({8}, b.getI32Type());
+  Value scI = arith::ExtUIOp::create(b, loc, i32s, sc);
+  Value mI = arith::ExtUIOp::create(b, loc, i32s, m);
+  return {scI, mI};
 }
 
 /// q4_k (256 elements): f16 d, f16 dmin, u8 scales[12], u8 qs[128]. Sub-block
@@ -295,8 +297,12 @@ static void decodeKQuant(OpBuilder &b, Location loc, BlockReader &r,
   Value d = r.f16(0);
   Value dmin = r.f16(2);
   Value scaleBytes = r.bytes(4, 12);
-  auto [sc, m] = kQuantScalesMins(b, loc, r, scaleBytes);
+  auto [scI, mI] = kQuantScalesMins(b, loc, r, scaleBytes);
   auto f32s = VectorType::get({8}, b.getF32Type());
+  Value sc = arith::UIToFPOp::create(b, loc, f32s, scI);
+  Value m = arith::UIToFPOp::create(b, loc, f32s, mI);
+  out.superScale = d;
+  out.intScales = scI;
   Value dSplat = vector::BroadcastOp::create(b, loc, f32s, d);
   Value dminSplat = vector::BroadcastOp::create(b, loc, f32s, dmin);
   Value scales = arith::MulFOp::create(b, loc, dSplat, sc);
@@ -361,7 +367,7 @@ static void decodeTQ2_0(BlockReader &r, BlockGroups &out) {
   Value minusD = r.negf(d);
   out.mins = vector::BroadcastOp::create(
       b, r.getLoc(), VectorType::get({8}, b.getF32Type()), minusD);
-  out.sharedScale = true;
+  out.superScale = d;
   for (int64_t c = 0; c < 2; ++c) {
     Value qs = r.bytes(32 * c, 32);
     for (int64_t l = 0; l < 4; ++l) {
@@ -714,7 +720,7 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
         // Blocks whose groups share one scale, quantized activations with one
         // scale per block too (q8_K), and no min per group.
         auto sharesScale = [&](const BlockGroups &groups) {
-          return acts.quantized && groups.sharedScale &&
+          return acts.quantized && groups.superScale &&
                  acts.quantized->groupsPerScale ==
                      static_cast<int64_t>(groups.groups.size());
         };
@@ -761,16 +767,28 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
               auto dot = DotI8Op::create(bb, bloc, dotType, group.quants, xq);
               dot.setUnsignedLhs(group.isUnsigned);
               if (sharesScale(decoded[r])) {
-                // One scale for the whole block on both sides: the groups'
-                // integer dots add up, converted and scaled once below.
+                // One scale for the whole block on both sides (times small
+                // integer scales per group): the groups' integer dots add
+                // up, converted and scaled once.
+                Value weighted = dot;
+                if (Value intScales = decoded[r].intScales) {
+                  Value scale = vector::ExtractOp::create(
+                      bb, bloc, intScales, ArrayRef<int64_t>{index});
+                  Value splat =
+                      vector::BroadcastOp::create(bb, bloc, dotType, scale);
+                  weighted = arith::MulIOp::create(bb, bloc, dot, splat);
+                }
                 Value &sum = intSums[r * count + t];
-                sum =
-                    sum ? arith::AddIOp::create(bb, bloc, sum, dot).getResult()
-                        : dot.getResult();
+                sum = sum ? arith::AddIOp::create(bb, bloc, sum, weighted)
+                                .getResult()
+                          : weighted;
                 if (index + 1 == size / kGroupSize) {
                   Value sumF = arith::SIToFPOp::create(bb, bloc, accType, sum);
-                  Value scales = buildLaneScales(bb, bloc, group, xd);
-                  acc = vector::FMAOp::create(bb, bloc, scales, sumF, acc);
+                  Value scale = arith::MulFOp::create(
+                      bb, bloc, decoded[r].superScale, xd);
+                  Value splat =
+                      vector::BroadcastOp::create(bb, bloc, accType, scale);
+                  acc = vector::FMAOp::create(bb, bloc, splat, sumF, acc);
                 }
                 continue;
               }
@@ -1036,10 +1054,18 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
   }
 
   /// Groups of 32 per activation scale for `scheme`: 8 (llama.cpp's q8_K,
-  /// one scale per 256) for formats whose 256-element blocks have one scale,
-  /// so that their groups' integer dots add up; 1 (q8_0) otherwise.
+  /// one scale per 256) for formats whose 256-element blocks have one f32
+  /// scale (times small integer scales per group), so that their groups'
+  /// integer dots add up; 1 (q8_0) otherwise.
   static int64_t activationGroups(GGUFSchemeAttr scheme) {
-    return scheme.getFormat() == GGUFFormat::TQ2_0 ? 8 : 1;
+    switch (scheme.getFormat()) {
+    case GGUFFormat::TQ2_0:
+    case GGUFFormat::Q4_K:
+    case GGUFFormat::Q5_K:
+      return 8;
+    default:
+      return 1;
+    }
   }
 
   /// Whether `scheme`'s weights have a min term (w = d * q + m).
