@@ -70,10 +70,10 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
   //                 they are tree sums of f32 partial sums)
   std::string pipeline = getModelToBuffersPipeline(
       entry, "cpu", /*vectorizeMatmuls=*/true, int8Dot);
-  // The int8 dot products become the target's instructions once buffers
-  // exist (the x86 form is LLVM intrinsic calls).
-  if (int8Dot != "none")
-    pipeline += "qt-lower-dot-i8{target=" + int8Dot + "}, ";
+  // The int8 dot products and level lookups become the target's
+  // instructions once buffers exist (the x86 forms are LLVM intrinsic calls).
+  pipeline += std::string("qt-lower-int8-ops{target=") +
+              (int8Dot == "avx2" ? "avx2" : "generic") + "}, ";
   // Vector transfers become plain loads here (they are in bounds and
   // contiguous); f32 sums may be reassociated into trees.
   const std::string vectorToLLVM =

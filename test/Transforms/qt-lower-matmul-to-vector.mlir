@@ -224,3 +224,18 @@ func.func @tq2_0_int8(%x: tensor<1x512xf32>, %w: !qt.tensor<4x512, #qt.gguf<tq2_
   %y = qt.matmul %x, %w : tensor<1x512xf32>, !qt.tensor<4x512, #qt.gguf<tq2_0>> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
+
+// -----
+
+// iq4_nl: the nibbles index the 16 non-uniform levels with qt.lookup_i8; the
+// levels are signed quants scaled by the f16 d like q4_0's.
+// INT8-LABEL: func.func @iq4_nl_int8
+func.func @iq4_nl_int8(%x: tensor<1x64xf32>, %b: tensor<4x36xi8>) -> tensor<1x4xf32> {
+  // INT8: scf.forall
+  // INT8: %[[NIB:.*]] = vector.shuffle
+  // INT8: %[[Q:.*]] = qt.lookup_i8 %[[NIB]] [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
+  // INT8: qt.dot_i8 %[[Q]], %{{.*}} : vector<32xi8> -> vector<8xi32>
+  %w = qt.from_bytes %b : tensor<4x36xi8> -> !qt.tensor<4x64, #qt.gguf<iq4_nl>>
+  %y = qt.matmul %x, %w : tensor<1x64xf32>, !qt.tensor<4x64, #qt.gguf<iq4_nl>> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}

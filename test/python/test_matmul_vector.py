@@ -23,8 +23,8 @@ are quantized per block of 32 as llama.cpp's q8_0 (per 256 as q8_K for TQ2_0, Q4
 q = roundeven(x * 127/amax),
 computed in float32 as kvant does) and the reference uses those dequantized activations
 (q * d) instead of x: the integer dot products are exact, so the same tolerance holds.
-K-quant and ternary weights (Q4_K, Q5_K, Q6_K, TQ2_0) are random bytes with finite f16 scales:
-every bit pattern is a valid block, and the gguf package decodes them.
+K-quant, ternary and lookup-table weights (Q4_K, Q5_K, Q6_K, TQ2_0, IQ4_NL, MXFP4) are random
+bytes with finite scales: every bit pattern is a valid block, and the gguf package decodes them.
 """
 import subprocess
 
@@ -83,11 +83,11 @@ def vector_cpu_lowering(parallel):
 
 
 def run_vectorized(module, parallel=False, int8_dot="none"):
-    """`int8_dot`: none (f32 math) or the qt-lower-dot-i8 target after int8 activations."""
+    """`int8_dot`: none (f32 math) or the qt-lower-int8-ops target after int8 activations."""
     lowering = vector_cpu_lowering(parallel)
-    if int8_dot != "none":
-        # After bufferization, as the CPU pipeline places it.
-        lowering.insert(2, f"--qt-lower-dot-i8=target={int8_dot}")
+    # After bufferization, as the CPU pipeline places it (lookups need it in every mode).
+    target = "avx2" if int8_dot == "avx2" else "generic"
+    lowering.insert(2, f"--qt-lower-int8-ops=target={target}")
     llvm_ir = run_opt(module, [f"--qt-lower-matmul-to-vector=int8-activations="
                                f"{'false' if int8_dot == 'none' else 'true'}",
                                "--qt-lower-to-linalg", *lowering])
@@ -228,12 +228,36 @@ def test_superblock_formats_match_gguf(fmt, mode):
                      list(SUPERBLOCK_FORMATS).index(fmt) + 31)
 
 
+def random_lookup_blocks(rng, fmt, shape):
+    """Random bytes of `shape` ([N, K]) weights in a 32-element lookup format (IQ4_NL: finite
+    f16 d first; MXFP4: an e8m0 exponent byte around 2^0, and a few at the subnormal end)."""
+    qtype = getattr(GGMLQuantizationType, fmt)
+    block_bytes = GGML_QUANT_SIZES[qtype][1]
+    n, k = shape
+    raw = rng.integers(0, 256, (n, k // 32, block_bytes), dtype=np.uint8)
+    if fmt == "IQ4_NL":
+        d = rng.uniform(0.002, 0.05, (n, k // 32)).astype(np.float16)
+        raw[:, :, 0:2] = d.view(np.uint8).reshape(n, k // 32, 2)
+    else:
+        raw[:, :, 0] = rng.integers(118, 131, (n, k // 32))
+        raw[0, :2, 0] = [0, 1]  # ggml_e8m0_to_fp32_half's subnormal branch
+    return raw.reshape(n, -1)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("fmt", ["IQ4_NL", "MXFP4"])
+def test_lookup_formats_match_gguf(fmt, mode):
+    run_block_format(fmt, mode, BLOCK_CASES,
+                     lambda rng, shape: random_lookup_blocks(rng, fmt, shape),
+                     ["IQ4_NL", "MXFP4"].index(fmt) + 51)
+
+
 def test_unknown_dot_target_is_an_error():
     require_kvant_opt()
     module = ("func.func @f(%a: vector<32xi8>, %b: vector<32xi8>) -> vector<8xi32> {\n"
               "  %d = qt.dot_i8 %a, %b : vector<32xi8> -> vector<8xi32>\n"
               "  return %d : vector<8xi32>\n}\n")
-    proc = subprocess.run([kvant_opt(), "--qt-lower-dot-i8=target=sse9"],
+    proc = subprocess.run([kvant_opt(), "--qt-lower-int8-ops=target=sse9"],
                           input=module, capture_output=True, text=True)
     assert proc.returncode != 0
     assert "unknown target 'sse9'" in proc.stderr

@@ -186,6 +186,13 @@ LogicalResult DotI8Op::verify() {
   return success();
 }
 
+LogicalResult LookupI8Op::verify() {
+  if (getTable().size() != 16)
+    return emitOpError() << "needs a table of 16 entries, got "
+                         << getTable().size();
+  return success();
+}
+
 LogicalResult UnpackOp::verify() {
   return verifyPacking(*this, getType(), getInput().getType());
 }

@@ -199,7 +199,7 @@ def Qt_DotI8Op : Qt_Op<"dot_i8", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
     lane (quantized activations are within [-127, 127]), which lets targets
     use unsigned-by-signed byte instructions. With `unsigned_lhs`, `lhs`
     holds unsigned values in [0, 128] (4- to 6-bit quants before their
-    offset), which such instructions take as they are. `qt-lower-dot-i8`
+    offset), which such instructions take as they are. `qt-lower-int8-ops`
     lowers it for a target: portable vector arithmetic, or x86 AVX2
     `vpmaddubsw`/`vpmaddwd`.
 
@@ -213,6 +213,26 @@ def Qt_DotI8Op : Qt_Op<"dot_i8", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
                        UnitAttr:$unsigned_lhs);
   let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Qt_LookupI8Op : Qt_Op<"lookup_i8", [Pure, AllTypesMatch<["indices", "result"]>]> {
+  let summary = "Look up int8 vector lanes in a 16-entry table";
+  let description = [{
+    Result lane `i` is `table[indices[i]]`, for indices in [0, 16): the
+    levels of non-uniform 4-bit formats (IQ4_NL's, MXFP4's e2m1 values)
+    looked up from their nibbles. `qt-lower-int8-ops` lowers it for a
+    target: a chain of compares and selects, or x86 AVX2 `vpshufb`.
+
+    ```mlir
+    %q = qt.lookup_i8 %nibbles [-127, -104, -83, -65, -49, -35, -22, -10,
+                                1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I8]>:$indices,
+                       DenseI8ArrayAttr:$table);
+  let results = (outs VectorOfRankAndType<[1], [I8]>:$result);
+  let assemblyFormat = "$indices $table attr-dict `:` type($indices)";
   let hasVerifier = 1;
 }
 

@@ -379,6 +379,49 @@ static void decodeTQ2_0(BlockReader &r, BlockGroups &out) {
   }
 }
 
+/// llama.cpp's kvalues_iq4nl: the 16 non-uniform levels of IQ4_NL.
+static constexpr int8_t kIQ4NLLevels[16] = {
+    -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+/// llama.cpp's kvalues_mxfp4: the e2m1 values doubled (integers; the scale
+/// is halved to match).
+static constexpr int8_t kMXFP4Levels[16] = {0, 1,  2,  3,  4,  6,  8,  12,
+                                            0, -1, -2, -3, -4, -6, -8, -12};
+
+/// iq4_nl: f16 d, u8 qs[16] in q4_0's order; w = d * kvalues_iq4nl[nibble].
+static void decodeIQ4_NL(BlockReader &r, BlockGroups &out) {
+  Value d = r.f16(0);
+  Value nibbles = r.nibbles(2);
+  OpBuilder &b = r.getBuilder();
+  Value q = LookupI8Op::create(b, r.getLoc(), nibbles.getType(), nibbles,
+                               b.getDenseI8ArrayAttr(kIQ4NLLevels));
+  out.groups.push_back({q, d, {}, {}});
+}
+
+/// mxfp4: u8 e (e8m0), u8 qs[16] in q4_0's order; w = kvalues_mxfp4[nibble]
+/// * 2^(e - 128), the scale built as llama.cpp's ggml_e8m0_to_fp32_half:
+/// (e - 1) << 23 as f32 bits, or the subnormal 0x00200000 << e for e < 2.
+static void decodeMXFP4(BlockReader &r, BlockGroups &out) {
+  OpBuilder &b = r.getBuilder();
+  Location loc = r.getLoc();
+  Value e = r.byteAt(r.bytes(0, 1), 0);
+  Value normal = r.shli(r.subi(e, 1), 23);
+  Value smallest =
+      arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0x00200000);
+  Value one = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 1);
+  Value subnormal = arith::ShLIOp::create(
+      b, loc, smallest, arith::AndIOp::create(b, loc, e, one));
+  Value two = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 2);
+  Value isSubnormal =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, e, two);
+  Value bits = arith::SelectOp::create(b, loc, isSubnormal, subnormal, normal);
+  Value d = arith::BitcastOp::create(b, loc, b.getF32Type(), bits);
+  Value nibbles = r.nibbles(1);
+  Value q = LookupI8Op::create(b, loc, nibbles.getType(), nibbles,
+                               b.getDenseI8ArrayAttr(kMXFP4Levels));
+  out.groups.push_back({q, d, {}, {}});
+}
+
 /// A format's group decoder: appends the block's blockSize / 32 groups in
 /// element order (and may set the block's mins).
 using GroupDecoder = void (*)(BlockReader &, BlockGroups &);
@@ -404,6 +447,10 @@ static GroupDecoder getGroupDecoder(GGUFSchemeAttr scheme) {
     return decodeQ6_K;
   case GGUFFormat::TQ2_0:
     return decodeTQ2_0;
+  case GGUFFormat::IQ4_NL:
+    return decodeIQ4_NL;
+  case GGUFFormat::MXFP4:
+    return decodeMXFP4;
   default:
     return nullptr;
   }

@@ -94,7 +94,8 @@ def LowerMatmulToVectorPass : Pass<"qt-lower-matmul-to-vector"> {
     speed weights are read. This pass rewrites, on tensors and before
     `qt-lower-to-linalg`, each `qt.matmul` whose weight is a GGUF block
     format with a vector decoder (q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k,
-    q6_k, tq2_0) and, with
+    q6_k, tq2_0, iq4_nl, mxfp4; the last two look their levels up with
+    `qt.lookup_i8`) and, with
     `float-weights`, each transposed-B `linalg.matmul` of float weights (the
     F32/F16/BF16 projections of `convert-llm-to-linalg`), into
 
@@ -121,7 +122,7 @@ def LowerMatmulToVectorPass : Pass<"qt-lower-matmul-to-vector"> {
     of 32 as llama.cpp's q8_0 (d = amax / 127, roundeven; plus the blocks'
     sums for formats with a min), and each group's quants meet the
     activations' with `qt.dot_i8`, scaled by d_w * d_x: integer math where
-    the f32 path converts every weight. `qt-lower-dot-i8` then picks the
+    the f32 path converts every weight. `qt-lower-int8-ops` then picks the
     target's instructions.
 
     ```mlir
@@ -162,12 +163,14 @@ def LowerMatmulToVectorPass : Pass<"qt-lower-matmul-to-vector"> {
                            "::mlir::vector::VectorDialect"];
 }
 
-def LowerDotI8Pass : Pass<"qt-lower-dot-i8"> {
-  let summary = "Lower qt.dot_i8 for a target";
+def LowerInt8OpsPass : Pass<"qt-lower-int8-ops"> {
+  let summary = "Lower qt.dot_i8 and qt.lookup_i8 for a target";
   let description = [{
-    Rewrites each `qt.dot_i8` into the target's instructions. Runs after
-    bufferization (the x86 forms are LLVM intrinsic calls, which
-    bufferization's analyses cannot see through):
+    Rewrites each `qt.dot_i8` and `qt.lookup_i8` into the target's
+    instructions. Runs after bufferization (the x86 forms are LLVM intrinsic
+    calls, which bufferization's analyses cannot see through). `qt.lookup_i8`
+    becomes a chain of compares and selects, or on AVX2 one `vpshufb`.
+    `qt.dot_i8`:
 
     * `generic`: sign-extends both operands to i32, multiplies, and sums the
       runs of four products with strided `vector.shuffle`s and adds.

@@ -327,3 +327,11 @@ func.func @dot_i8_lanes(%w: vector<30xi8>, %x: vector<30xi8>) {
   %0 = qt.dot_i8 %w, %x : vector<30xi8> -> vector<8xi32>
   return
 }
+
+// -----
+
+func.func @lookup_i8_table(%i: vector<32xi8>) {
+  // expected-error @+1 {{'qt.lookup_i8' op needs a table of 16 entries, got 3}}
+  %0 = qt.lookup_i8 %i [1, 2, 3] : vector<32xi8>
+  return
+}

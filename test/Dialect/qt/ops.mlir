@@ -83,3 +83,10 @@ func.func @dot_i8(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
   %d = qt.dot_i8 %w, %x : vector<32xi8> -> vector<8xi32>
   return %d : vector<8xi32>
 }
+
+// CHECK-LABEL: func.func @lookup_i8
+func.func @lookup_i8(%i: vector<32xi8>) -> vector<32xi8> {
+  // CHECK: qt.lookup_i8 %{{.*}} [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12] : vector<32xi8>
+  %q = qt.lookup_i8 %i [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12] : vector<32xi8>
+  return %q : vector<32xi8>
+}

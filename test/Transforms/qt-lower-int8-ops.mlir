@@ -1,8 +1,8 @@
-// RUN: kvant-opt %s --qt-lower-dot-i8 --split-input-file | FileCheck %s --check-prefix=GENERIC
-// RUN: kvant-opt %s --qt-lower-dot-i8=target=avx2 --split-input-file | FileCheck %s --check-prefix=AVX2
-// RUN: not kvant-opt %s --qt-lower-dot-i8=target=neon 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: kvant-opt %s --qt-lower-int8-ops --split-input-file | FileCheck %s --check-prefix=GENERIC
+// RUN: kvant-opt %s --qt-lower-int8-ops=target=avx2 --split-input-file | FileCheck %s --check-prefix=AVX2
+// RUN: not kvant-opt %s --qt-lower-int8-ops=target=neon 2>&1 | FileCheck %s --check-prefix=BAD
 
-// BAD: qt-lower-dot-i8: unknown target 'neon' (expected generic or avx2)
+// BAD: qt-lower-int8-ops: unknown target 'neon' (expected generic or avx2)
 
 // The generic form widens to i32, multiplies, and sums product 4j + r over r
 // with four strided shuffles. The AVX2 form: |w| (math.absi), sign(x, w)
@@ -59,4 +59,19 @@ func.func @unsigned(%q: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
   // AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
   %d = qt.dot_i8 %q, %x {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
   return %d : vector<8xi32>
+}
+
+// -----
+
+// qt.lookup_i8: one vpshufb of the table repeated in both 128-bit halves on
+// AVX2; a chain of 15 compares and selects otherwise.
+// GENERIC-LABEL: func.func @lookup
+// AVX2-LABEL: func.func @lookup
+func.func @lookup(%i: vector<32xi8>) -> vector<32xi8> {
+  // GENERIC-COUNT-15: arith.select
+  // GENERIC-NOT: arith.select
+  // AVX2: %[[T:.*]] = arith.constant dense<[-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113, -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]> : vector<32xi8>
+  // AVX2: llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"(%[[T]], %arg0) : (vector<32xi8>, vector<32xi8>) -> vector<32xi8>
+  %q = qt.lookup_i8 %i [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
+  return %q : vector<32xi8>
 }

@@ -1,4 +1,4 @@
-//===- LowerDotI8.cpp - qt.dot_i8 to a target's instructions
+//===- LowerInt8Ops.cpp - qt.dot_i8 to a target's instructions
 //---------------===//
 //
 // qt.dot_i8 says what the block-quantized GEMVs need (sums of four int8
@@ -19,7 +19,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace kvant::qt {
-#define GEN_PASS_DEF_LOWERDOTI8PASS
+#define GEN_PASS_DEF_LOWERINT8OPSPASS
 #include "dialects/qt/Transforms/Passes.h.inc"
 } // namespace kvant::qt
 
@@ -80,6 +80,50 @@ static Value buildAVX2Dot(OpBuilder &b, Location loc, DotI8Op op) {
                        ValueRange{pairs, ones});
 }
 
+/// A table lookup: on AVX2 (32 lanes) one vpshufb of the table repeated in
+/// both 128-bit halves (indices below 16 pick within their half); otherwise
+/// a chain of 15 compares and selects.
+struct LowerLookupI8 : OpRewritePattern<LookupI8Op> {
+  LowerLookupI8(MLIRContext *context, bool avx2)
+      : OpRewritePattern(context), avx2(avx2) {}
+
+  LogicalResult matchAndRewrite(LookupI8Op op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    int64_t lanes = type.getDimSize(0);
+    ArrayRef<int8_t> table = op.getTable();
+    Type i8 = rewriter.getI8Type();
+    if (avx2 && lanes == 32) {
+      SmallVector<int8_t> repeated(table.begin(), table.end());
+      repeated.append(table.begin(), table.end());
+      Value tableVector = arith::ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(type, ArrayRef(repeated)));
+      rewriter.replaceOp(
+          op, callIntrinsic(rewriter, loc, type, "llvm.x86.avx2.pshuf.b",
+                            ValueRange{tableVector, op.getIndices()}));
+      return success();
+    }
+    auto splat = [&](int64_t value) -> Value {
+      return arith::ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(type, rewriter.getIntegerAttr(i8, value)));
+    };
+    Value result = splat(table[0]);
+    for (int64_t j = 1; j < 16; ++j) {
+      Value index = splat(j);
+      Value hit = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                        op.getIndices(), index);
+      Value entry = splat(table[j]);
+      result = arith::SelectOp::create(rewriter, loc, hit, entry, result);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  bool avx2;
+};
+
 struct LowerDotI8 : OpRewritePattern<DotI8Op> {
   LowerDotI8(MLIRContext *context, bool avx2)
       : OpRewritePattern(context), avx2(avx2) {}
@@ -96,18 +140,18 @@ struct LowerDotI8 : OpRewritePattern<DotI8Op> {
   bool avx2;
 };
 
-struct LowerDotI8Pass
-    : public kvant::qt::impl::LowerDotI8PassBase<LowerDotI8Pass> {
-  using LowerDotI8PassBase::LowerDotI8PassBase;
+struct LowerInt8OpsPass
+    : public kvant::qt::impl::LowerInt8OpsPassBase<LowerInt8OpsPass> {
+  using LowerInt8OpsPassBase::LowerInt8OpsPassBase;
 
   void runOnOperation() override {
     if (target != "generic" && target != "avx2") {
-      getOperation()->emitError() << "qt-lower-dot-i8: unknown target '"
+      getOperation()->emitError() << "qt-lower-int8-ops: unknown target '"
                                   << target << "' (expected generic or avx2)";
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerDotI8>(&getContext(), target == "avx2");
+    patterns.add<LowerDotI8, LowerLookupI8>(&getContext(), target == "avx2");
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
