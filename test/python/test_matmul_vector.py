@@ -40,7 +40,7 @@ from kvant_testing import (qt_matmul_ir, PRINT_I32_DECL, RUNNER_LIBS, dense_hex,
 
 BLOCK_FORMATS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
 # Formats of 256-element super-blocks, and where their f16 scales sit in a block.
-SUPERBLOCK_FORMATS = {"Q4_K": (0, 2), "Q5_K": (0, 2), "Q6_K": (208,), "TQ2_0": (64,)}
+SUPERBLOCK_FORMATS = {"Q4_K": (0, 2), "Q5_K": (0, 2), "Q6_K": (208,), "TQ2_0": (64,), "Q3_K": (108,)}
 
 
 def has_avx2():

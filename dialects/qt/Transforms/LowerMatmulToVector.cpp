@@ -358,6 +358,62 @@ static void decodeQ6_K(BlockReader &r, BlockGroups &out) {
   }
 }
 
+/// q3_k (256 elements): u8 hmask[32], u8 qs[64], u8 scales[12], f16 d. In
+/// half n, group j (elements 128n + 32j + l) is bits 2j..2j+1 of qs[32n + l]
+/// minus 4 unless bit 4n + j of hmask[l] is set; its halves (16 elements)
+/// have the 6-bit scales 8n + 2j and 8n + 2j + 1, minus 32:
+/// w = d * (scale - 32) * q. Scale k is nibble k / 8 of scales[k % 8] with
+/// bits 2(k / 4)..+1 of scales[8 + k % 4] above it (llama.cpp's kmask
+/// shuffle), decoded for all 16 at once.
+static void decodeQ3_K(BlockReader &r, BlockGroups &out) {
+  OpBuilder &b = r.getBuilder();
+  Location loc = r.getLoc();
+  Value d = r.f16(108);
+  Value scaleBytes = r.bytes(96, 12);
+  SmallVector<int64_t> lowLanes, highLanes;
+  SmallVector<int8_t> lowShifts, highShifts;
+  for (int64_t k = 0; k < 16; ++k) {
+    lowLanes.push_back(k % 8);
+    lowShifts.push_back(k < 8 ? 0 : 4);
+    highLanes.push_back(8 + k % 4);
+    highShifts.push_back(2 * (k / 4));
+  }
+  auto i8x16 = VectorType::get({16}, b.getI8Type());
+  auto constant = [&](ArrayRef<int8_t> values) -> Value {
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(i8x16, values));
+  };
+  Value lowSource =
+      vector::ShuffleOp::create(b, loc, scaleBytes, scaleBytes, lowLanes);
+  Value highSource =
+      vector::ShuffleOp::create(b, loc, scaleBytes, scaleBytes, highLanes);
+  Value low = r.andv(
+      arith::ShRUIOp::create(b, loc, lowSource, constant(lowShifts)), 0xF);
+  Value high = r.shlv(
+      r.andv(arith::ShRUIOp::create(b, loc, highSource, constant(highShifts)),
+             3),
+      4);
+  Value scales6 = r.subi(r.ori(low, high), 32);
+  auto f32x16 = VectorType::get({16}, b.getF32Type());
+  Value scalesF = arith::SIToFPOp::create(b, loc, f32x16, scales6);
+  Value dSplat = vector::BroadcastOp::create(b, loc, f32x16, d);
+  Value scales = arith::MulFOp::create(b, loc, dSplat, scalesF);
+  Value hmask = r.bytes(0, 32);
+  for (int64_t n = 0; n < 2; ++n) {
+    Value qs = r.bytes(32 + 32 * n, 32);
+    for (int64_t j = 0; j < 4; ++j) {
+      Value low2 = r.andv(r.shruv(qs, 2 * j), 3);
+      Value bit = r.andv(r.shruv(hmask, 4 * n + j), 1);
+      Value q = r.subi(r.ori(low2, r.shlv(bit, 2)), 4);
+      Value scaleLow = vector::ExtractOp::create(
+          b, loc, scales, ArrayRef<int64_t>{8 * n + 2 * j});
+      Value scaleHigh = vector::ExtractOp::create(
+          b, loc, scales, ArrayRef<int64_t>{8 * n + 2 * j + 1});
+      out.groups.push_back({q, scaleLow, scaleHigh, {}});
+    }
+  }
+}
+
 /// tq2_0 (256 elements, ternary): u8 qs[64], f16 d. Element 128c + 32l + m
 /// is bits 2l..2l+1 of qs[32c + m]; w = d * q - d, with the unsigned q in
 /// [0, 3] and -d as every group's min.
@@ -447,6 +503,8 @@ static GroupDecoder getGroupDecoder(GGUFSchemeAttr scheme) {
     return decodeQ6_K;
   case GGUFFormat::TQ2_0:
     return decodeTQ2_0;
+  case GGUFFormat::Q3_K:
+    return decodeQ3_K;
   case GGUFFormat::IQ4_NL:
     return decodeIQ4_NL;
   case GGUFFormat::MXFP4:
