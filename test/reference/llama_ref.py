@@ -40,8 +40,8 @@ from gguf.quants import dequantize
 
 # Weight formats whose matmuls kvant computes with int8 activations (qt-lower-matmul-to-vector's
 # group decoders).
-INT8_DOT_TYPES = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "TQ2_0",
-                  "IQ4_NL", "MXFP4"}
+INT8_DOT_TYPES = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K",
+                  "Q6_K", "TQ2_0", "IQ4_NL", "MXFP4"}
 
 
 # Activation blocks: 256 (llama.cpp's q8_K) for formats whose 256-element blocks have one scale.

@@ -358,6 +358,40 @@ static void decodeQ6_K(BlockReader &r, BlockGroups &out) {
   }
 }
 
+/// q2_k (256 elements): u8 scales[16], u8 qs[64], f16 d, f16 dmin. In half
+/// n, group j (elements 128n + 32j + l) is bits 2j..2j+1 of qs[32n + l];
+/// its 16-element halves k = 8n + 2j, 8n + 2j + 1 have the scale in the low
+/// and the min in the high nibble of scales[k]: w = d * sc_k * q - dmin *
+/// m_k. The 16 mins stay one vector (one per 16 activations' sum).
+static void decodeQ2_K(BlockReader &r, BlockGroups &out) {
+  OpBuilder &b = r.getBuilder();
+  Location loc = r.getLoc();
+  Value d = r.f16(80);
+  Value dmin = r.f16(82);
+  Value packed = r.bytes(0, 16);
+  auto f32x16 = VectorType::get({16}, b.getF32Type());
+  Value sc = arith::UIToFPOp::create(b, loc, f32x16, r.andv(packed, 0xF));
+  Value m = arith::UIToFPOp::create(b, loc, f32x16, r.shruv(packed, 4));
+  Value dSplat = vector::BroadcastOp::create(b, loc, f32x16, d);
+  Value dminSplat = vector::BroadcastOp::create(b, loc, f32x16, dmin);
+  Value scales = arith::MulFOp::create(b, loc, dSplat, sc);
+  Value mins = arith::MulFOp::create(b, loc, dminSplat, m);
+  out.mins = arith::NegFOp::create(b, loc, mins);
+  for (int64_t n = 0; n < 2; ++n) {
+    Value qs = r.bytes(16 + 32 * n, 32);
+    for (int64_t j = 0; j < 4; ++j) {
+      Value q = r.andv(r.shruv(qs, 2 * j), 3);
+      Value scaleLow = vector::ExtractOp::create(
+          b, loc, scales, ArrayRef<int64_t>{8 * n + 2 * j});
+      Value scaleHigh = vector::ExtractOp::create(
+          b, loc, scales, ArrayRef<int64_t>{8 * n + 2 * j + 1});
+      QuantGroup group{q, scaleLow, scaleHigh, {}};
+      group.isUnsigned = true;
+      out.groups.push_back(group);
+    }
+  }
+}
+
 /// q3_k (256 elements): u8 hmask[32], u8 qs[64], u8 scales[12], f16 d. In
 /// half n, group j (elements 128n + 32j + l) is bits 2j..2j+1 of qs[32n + l]
 /// minus 4 unless bit 4n + j of hmask[l] is set; its halves (16 elements)
@@ -503,6 +537,8 @@ static GroupDecoder getGroupDecoder(GGUFSchemeAttr scheme) {
     return decodeQ6_K;
   case GGUFFormat::TQ2_0:
     return decodeTQ2_0;
+  case GGUFFormat::Q2_K:
+    return decodeQ2_K;
   case GGUFFormat::Q3_K:
     return decodeQ3_K;
   case GGUFFormat::IQ4_NL:
@@ -520,14 +556,16 @@ static GroupDecoder getGroupDecoder(GGUFSchemeAttr scheme) {
 
 /// Activations [M, K] quantized as llama.cpp's q8_0/q8_1 (per block of 32)
 /// or q8_K (per block of 256): `quants` [M, K] i8, `scales` [M, K / block]
-/// f32 (d = amax / 127) and, for formats with a min, `sums` [M, K/32] f32
-/// (d * the sum of each group of 32 quants).
+/// f32 (d = amax / 127) and, for formats with a min, `sums` [M, K / sumWidth]
+/// f32 (d * the sum of each run of sumWidth quants: 32, or 16 for Q2_K's
+/// 16-element sub-blocks).
 struct QuantizedActivations {
   Value quants;
   Value scales;
   Value sums;
   /// Groups of 32 per scale: 1, or 8 for 256-element blocks.
   int64_t groupsPerScale = 1;
+  int64_t sumWidth = kGroupSize;
 };
 
 /// Quantizes the float matrix `x` [M, K] in blocks of `groupsPerScale`
@@ -535,7 +573,8 @@ struct QuantizedActivations {
 /// amax)) (0 where the block is all zero).
 static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
                                                 Value x, bool withSums,
-                                                int64_t groupsPerScale) {
+                                                int64_t groupsPerScale,
+                                                int64_t sumWidth) {
   auto xType = cast<RankedTensorType>(x.getType());
   int64_t k = xType.getDimSize(1);
   int64_t blockSize = kGroupSize * groupsPerScale;
@@ -548,7 +587,7 @@ static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
   };
   SmallVector<Value> inits = {empty(k, i8), empty(blocks, f32)};
   if (withSums)
-    inits.push_back(empty(k / kGroupSize, f32));
+    inits.push_back(empty(k / sumWidth, f32));
 
   auto vf32 = VectorType::get({kGroupSize}, f32);
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
@@ -616,16 +655,28 @@ static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
                              bb, bloc, q, quants, ValueRange{row, cols[g]},
                              ArrayRef<bool>{true})
                              .getResult();
-                if (withSums) {
+                for (int64_t part = 0; withSums && part < kGroupSize / sumWidth;
+                     ++part) {
+                  Value slice = q;
+                  if (sumWidth != kGroupSize)
+                    slice = vector::ExtractStridedSliceOp::create(
+                        bb, bloc, q, ArrayRef<int64_t>{part * sumWidth},
+                        ArrayRef<int64_t>{sumWidth}, ArrayRef<int64_t>{1});
                   Value wide = arith::ExtSIOp::create(
-                      bb, bloc, VectorType::get({kGroupSize}, i32), q);
+                      bb, bloc, VectorType::get({sumWidth}, i32), slice);
                   Value sum = vector::ReductionOp::create(
                       bb, bloc, vector::CombiningKind::ADD, wide);
                   Value sumF = arith::SIToFPOp::create(bb, bloc, f32, sum);
                   Value scaledSum = arith::MulFOp::create(bb, bloc, d, sumF);
-                  sums =
-                      tensor::InsertOp::create(bb, bloc, scaledSum, sums,
-                                               ValueRange{row, groupIndex[g]});
+                  Value parts = arith::ConstantIndexOp::create(
+                      bb, bloc, kGroupSize / sumWidth);
+                  Value offset = arith::ConstantIndexOp::create(bb, bloc, part);
+                  Value index = arith::AddIOp::create(
+                      bb, bloc,
+                      arith::MulIOp::create(bb, bloc, groupIndex[g], parts),
+                      offset);
+                  sums = tensor::InsertOp::create(bb, bloc, scaledSum, sums,
+                                                  ValueRange{row, index});
                 }
               }
               SmallVector<Value> next = {quants};
@@ -643,6 +694,7 @@ static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
   if (withSums)
     result.sums = rows.getResult(2);
   result.groupsPerScale = groupsPerScale;
+  result.sumWidth = sumWidth;
   return result;
 }
 
@@ -858,7 +910,10 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
                 tensor::ExtractOp::create(bb, bloc, acts.quantized->scales,
                                           ValueRange{rows[t], scaleIndex});
             Value share;
-            if (acts.quantized->sums) {
+            bool groupMins = llvm::any_of(decoded, [&](const BlockGroups &d) {
+              return static_cast<bool>(d.groups[index].min);
+            });
+            if (groupMins) {
               // min * sum(x) = min * d_x * sum(q_x), spread over the lanes.
               Value xsum = tensor::ExtractOp::create(
                   bb, bloc, acts.quantized->sums, ValueRange{rows[t], g});
@@ -917,16 +972,33 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
           for (int64_t r = 0; r < numWeightRows; ++r) {
             if (!decoded[r].mins)
               continue;
-            assert(decoded[r].groups.size() == kDotLanes &&
-                   "block mins need one lane per group");
+            // One min per run of sumWidth elements: 8 or 16 per block.
+            auto minsType = cast<VectorType>(decoded[r].mins.getType());
+            int64_t parts = kGroupSize / acts.quantized->sumWidth;
+            assert(minsType.getDimSize(0) ==
+                       static_cast<int64_t>(decoded[r].groups.size()) * parts &&
+                   "block mins need one lane per run of sums");
+            Value partsValue = arith::ConstantIndexOp::create(bb, bloc, parts);
+            Value firstSum =
+                arith::MulIOp::create(bb, bloc, firstGroup, partsValue);
             for (int64_t t = 0; t < count; ++t) {
               Value xsums = vector::TransferReadOp::create(
-                  bb, bloc, accType, acts.quantized->sums,
-                  ValueRange{rows[t], firstGroup}, sumPad,
-                  ArrayRef<bool>{true});
+                  bb, bloc, minsType, acts.quantized->sums,
+                  ValueRange{rows[t], firstSum}, sumPad, ArrayRef<bool>{true});
               Value &acc = next[r * count + t];
-              acc =
-                  vector::FMAOp::create(bb, bloc, decoded[r].mins, xsums, acc);
+              for (int64_t lane = 0; lane < minsType.getDimSize(0);
+                   lane += kDotLanes) {
+                auto slice = [&](Value v) -> Value {
+                  if (minsType.getDimSize(0) == kDotLanes)
+                    return v;
+                  return vector::ExtractStridedSliceOp::create(
+                      bb, bloc, v, ArrayRef<int64_t>{lane},
+                      ArrayRef<int64_t>{kDotLanes}, ArrayRef<int64_t>{1});
+                };
+                Value mins = slice(decoded[r].mins);
+                Value sums = slice(xsums);
+                acc = vector::FMAOp::create(bb, bloc, mins, sums, acc);
+              }
             }
           }
         }
@@ -1091,6 +1163,10 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     GroupDecoder decode = getGroupDecoder(scheme);
     if (!decode)
       return rewriter.notifyMatchFailure(op, "no vector decoder for format");
+    // Q2_K's mins are per 16 elements: only the activations' sums per 16
+    // (int8 activations) take them; float activations go element-wise.
+    if (scheme.getFormat() == GGUFFormat::Q2_K && !int8Activations)
+      return rewriter.notifyMatchFailure(op, "q2_k needs int8 activations");
     if (weightType.getRank() != 2 ||
         ShapedType::isDynamicShape(weightType.getShape()))
       return rewriter.notifyMatchFailure(op, "weight is not a static matrix");
@@ -1137,10 +1213,11 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     Activations acts{matrix, std::nullopt};
     if (int8Activations) {
       // Formats with a min need the activations' block sums.
-      acts.quantized =
-          quantizeActivations(rewriter, loc, matrix,
-                              /*withSums=*/hasMin(scheme),
-                              /*groupsPerScale=*/activationGroups(scheme));
+      acts.quantized = quantizeActivations(
+          rewriter, loc, matrix, /*withSums=*/hasMin(scheme),
+          /*groupsPerScale=*/activationGroups(scheme),
+          /*sumWidth=*/scheme.getFormat() == GGUFFormat::Q2_K ? 16
+                                                              : kGroupSize);
     }
     SmallVector<OpFoldResult> sizes = {
         tensor::getMixedSize(rewriter, loc, matrix, 0),
@@ -1178,6 +1255,7 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     switch (scheme.getFormat()) {
     case GGUFFormat::Q4_1:
     case GGUFFormat::Q5_1:
+    case GGUFFormat::Q2_K:
     case GGUFFormat::Q4_K:
     case GGUFFormat::Q5_K:
     case GGUFFormat::TQ2_0:
