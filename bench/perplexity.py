@@ -58,11 +58,12 @@ def llamacpp_ppl(gguf: str, text: str, chunk: int, threads: int) -> dict:
             "tokens_per_s": scored / secs}
 
 
-def kvant_ppl(so: str, gguf: str, path: str, chunk: int) -> dict:
+def kvant_ppl(so: str, gguf: str, path: str, chunk: int, threads: int) -> dict:
     d = os.environ.get("KVANT_BUILD_DIR", "build")
     run = os.path.join(d if os.path.isabs(d) else os.path.join(REPO, d), "bin", "kvant-run")
     proc = subprocess.run([run, so, "--weights", gguf, "--perplexity", path, "--ppl-chunk",
-                           str(chunk), "--json"], capture_output=True, text=True)
+                           str(chunk), "--threads", str(threads), "--json"],
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"kvant-run failed:\n{proc.stderr}")
     return json.loads(proc.stdout)
@@ -74,7 +75,9 @@ def main(argv=None) -> int:
     ap.add_argument("--text", default=os.path.join(REPO, "models/tiny-llama/data/heldout.txt"))
     ap.add_argument("--max-chars", type=int, default=0, help="use only the first N characters")
     ap.add_argument("--chunk", type=int, default=512)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2,
+                    help="llama.cpp threads, and kvant-run --threads (artifacts built with --parallel)")
+    ap.add_argument("--no-llamacpp", action="store_true", help="only run the --kvant artifacts")
     ap.add_argument("--kvant", action="append", default=[],
                     help="compiled artifact for the model at the same position (repeat)")
     ap.add_argument("--json")
@@ -90,9 +93,14 @@ def main(argv=None) -> int:
             f.write(text.encode("utf-8"))
     rows = []
     for i, m in enumerate(a.models):
-        r = {"model": os.path.basename(m), "llamacpp": llamacpp_ppl(m, text, a.chunk, a.threads)}
+        r = {"model": os.path.basename(m)}
+        if not a.no_llamacpp:
+            try:
+                r["llamacpp"] = llamacpp_ppl(m, text, a.chunk, a.threads)
+            except Exception as e:  # e.g. a tensor type this llama.cpp build does not know
+                r["llamacpp_error"] = f"{type(e).__name__}: {e}"
         if i < len(a.kvant):
-            r["kvant"] = kvant_ppl(a.kvant[i], m, path, a.chunk)
+            r["kvant"] = kvant_ppl(a.kvant[i], m, path, a.chunk, a.threads)
         rows.append(r)
     print(f"text: {os.path.basename(a.text)}" + (f" (first {a.max_chars} chars)" if a.max_chars else "")
           + f", chunk {a.chunk}")
@@ -104,9 +112,13 @@ def main(argv=None) -> int:
                 x = r[side]
                 print(f"| {r['model']} | {side} | {x['tokens']} | {x['nll_per_token']:.5f} | "
                       f"{x['perplexity']:.4f} | {x['bits_per_byte']:.5f} | {x['tokens_per_s']:.1f} |")
+        if "llamacpp_error" in r:
+            print(f"| {r['model']} | llamacpp | refused: {r['llamacpp_error']} | | | | |")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=2)
+    if path != a.text:
+        os.unlink(path)
     return 0
 
 
