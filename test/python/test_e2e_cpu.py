@@ -33,9 +33,9 @@ from kvant_testing import REPO_ROOT, import_kvant, kvant_tool as tool, run_tool 
 
 REL_TOL = 2e-3
 INT8_REL_TOL, INT8_TOKEN_TOL = 2e-2, 1e-4
-# The k-quants' (and TQ2_0's) blocks are 256 wide: their models get rows of 256
+# The k-quants' (and TQ1_0's, TQ2_0's) blocks are 256 wide: their models get rows of 256
 # (tiny_hparams).
-K_QUANTS = ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "TQ2_0"]
+K_QUANTS = ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "TQ1_0", "TQ2_0"]
 FORMATS = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "MXFP4",
            *K_QUANTS]
 FLOAT_FORMATS = {"F32", "F16", "BF16"}

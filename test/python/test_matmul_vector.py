@@ -41,7 +41,7 @@ from kvant_testing import (qt_matmul_ir, PRINT_I32_DECL, RUNNER_LIBS, dense_hex,
 BLOCK_FORMATS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
 # Formats of 256-element super-blocks, and where their f16 scales sit in a block.
 SUPERBLOCK_FORMATS = {"Q4_K": (0, 2), "Q5_K": (0, 2), "Q6_K": (208,), "TQ2_0": (64,), "Q3_K": (108,),
-                      "Q2_K": (80, 82)}
+                      "Q2_K": (80, 82), "TQ1_0": (52,)}
 
 
 def has_avx2():
@@ -113,7 +113,7 @@ def random_weight(rng, shape):
 
 # Activation blocks of the int8 path: 256 (q8_K) for formats whose 256-element blocks have one
 # f32 scale (TQ2_0; Q4_K and Q5_K times 6-bit integer scales).
-ACTIVATION_BLOCK = {"TQ2_0": 256, "Q4_K": 256, "Q5_K": 256}
+ACTIVATION_BLOCK = {"TQ1_0": 256, "TQ2_0": 256, "Q4_K": 256, "Q5_K": 256}
 
 
 def quantize_activations(x, block=32):

@@ -512,6 +512,72 @@ static void decodeMXFP4(BlockReader &r, BlockGroups &out) {
   out.groups.push_back({q, d, {}, {}});
 }
 
+/// Base-3 digit of the bytes `v` (vector<N x i8>) for the powers of 3 `powers`
+/// (one per lane): ((v * 3^k mod 256) * 3) >> 8, as TQ1_0 stores its
+/// ternary digits (the byte holds ceil(n * 256 / 243) of their value n).
+static Value ternaryDigits(OpBuilder &b, Location loc, Value v,
+                           ArrayRef<int8_t> powers) {
+  auto bytesType = cast<VectorType>(v.getType());
+  auto wideType = VectorType::get(bytesType.getShape(), b.getI16Type());
+  Value powerVector = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(bytesType, powers));
+  Value shifted = arith::MulIOp::create(b, loc, v, powerVector);
+  Value wide = arith::ExtUIOp::create(b, loc, wideType, shifted);
+  Value three = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(wideType, b.getI16IntegerAttr(3)));
+  Value eight = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(wideType, b.getI16IntegerAttr(8)));
+  Value times3 = arith::MulIOp::create(b, loc, wide, three);
+  Value digit = arith::ShRUIOp::create(b, loc, times3, eight);
+  return arith::TruncIOp::create(b, loc, bytesType, digit);
+}
+
+/// tq1_0 (256 elements, ternary): u8 qs[48], u8 qh[4], f16 d. Digit k of
+/// qs[j] is element 32k + j for j < 32 (k < 5), 160 + 16k + (j - 32) for
+/// 32 <= j < 48; digit k of qh[j] is element 240 + 4k + j (k < 4). The digit
+/// q is in [0, 2]; w = d * q - d, as tq2_0.
+static void decodeTQ1_0(BlockReader &r, BlockGroups &out) {
+  OpBuilder &b = r.getBuilder();
+  Location loc = r.getLoc();
+  Value d = r.f16(52);
+  Value minusD = r.negf(d);
+  out.mins = vector::BroadcastOp::create(
+      b, loc, VectorType::get({8}, b.getF32Type()), minusD);
+  out.superScale = d;
+  auto push = [&](Value q) {
+    QuantGroup group{q, d, {}, {}};
+    group.isUnsigned = true;
+    out.groups.push_back(group);
+  };
+  auto splatPowers = [](int64_t count, int8_t power) {
+    return SmallVector<int8_t>(count, power);
+  };
+  const int8_t pow3[5] = {1, 3, 9, 27, 81};
+  // Elements 0..159: digit k of qs[0..32).
+  Value first = r.bytes(0, 32);
+  for (int64_t k = 0; k < 5; ++k)
+    push(ternaryDigits(b, loc, first, splatPowers(32, pow3[k])));
+  // Elements 160..239: digit k of qs[32..48), 16 per digit; 240..255: digit k
+  // of qh[0..4), 4 per digit.
+  Value second = r.bytes(32, 16);
+  Value qh = r.bytes(48, 4);
+  SmallVector<Value> halves;
+  for (int64_t k = 0; k < 5; ++k)
+    halves.push_back(ternaryDigits(b, loc, second, splatPowers(16, pow3[k])));
+  SmallVector<int64_t> spread;
+  SmallVector<int8_t> qhPowers;
+  for (int64_t k = 0; k < 4; ++k)
+    for (int64_t j = 0; j < 4; ++j) {
+      spread.push_back(j);
+      qhPowers.push_back(pow3[k]);
+    }
+  Value qhSpread = vector::ShuffleOp::create(b, loc, qh, qh, spread);
+  halves.push_back(ternaryDigits(b, loc, qhSpread, qhPowers));
+  SmallVector<int64_t> concat = llvm::to_vector(llvm::seq<int64_t>(0, 32));
+  for (int64_t h = 0; h < 6; h += 2)
+    push(vector::ShuffleOp::create(b, loc, halves[h], halves[h + 1], concat));
+}
+
 /// A format's group decoder: appends the block's blockSize / 32 groups in
 /// element order (and may set the block's mins).
 using GroupDecoder = void (*)(BlockReader &, BlockGroups &);
@@ -537,6 +603,8 @@ static GroupDecoder getGroupDecoder(GGUFSchemeAttr scheme) {
     return decodeQ6_K;
   case GGUFFormat::TQ2_0:
     return decodeTQ2_0;
+  case GGUFFormat::TQ1_0:
+    return decodeTQ1_0;
   case GGUFFormat::Q2_K:
     return decodeQ2_K;
   case GGUFFormat::Q3_K:
@@ -1241,6 +1309,7 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
   /// integer dots add up; 1 (q8_0) otherwise.
   static int64_t activationGroups(GGUFSchemeAttr scheme) {
     switch (scheme.getFormat()) {
+    case GGUFFormat::TQ1_0:
     case GGUFFormat::TQ2_0:
     case GGUFFormat::Q4_K:
     case GGUFFormat::Q5_K:
@@ -1258,6 +1327,7 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     case GGUFFormat::Q2_K:
     case GGUFFormat::Q4_K:
     case GGUFFormat::Q5_K:
+    case GGUFFormat::TQ1_0:
     case GGUFFormat::TQ2_0:
       return true;
     default:

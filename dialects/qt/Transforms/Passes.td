@@ -95,7 +95,8 @@ def LowerMatmulToVectorPass : Pass<"qt-lower-matmul-to-vector"> {
     `qt-lower-to-linalg`, each `qt.matmul` whose weight is a GGUF block
     format with a vector decoder (q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k,
     q6_k, q3_k, q2_k (with `int8-activations` only: its mins are per 16
-    elements), tq2_0, iq4_nl, mxfp4; the last two look their levels up with
+    elements), tq1_0, tq2_0, iq4_nl, mxfp4; the last two look their levels
+    up with
     `qt.lookup_i8`) and, with
     `float-weights`, each transposed-B `linalg.matmul` of float weights (the
     F32/F16/BF16 projections of `convert-llm-to-linalg`), into
