@@ -134,6 +134,37 @@ def qt_matmul_ir(name, btype, xshape, yshape, wtype, dynamic):
     return helper, body
 
 
+def qt_cases_module(fmt, cases):
+    """A module whose @main computes and prints (bit-exactly, in order) one result per case
+    of `cases`, each (name, raw, wshape, x, dynamic) with `raw` the bytes of a `wshape` weight
+    in the GGUF format `fmt`: `qt.dequantize` of it when `x` is None, else
+    `qt.matmul(x, weight)` (through a function with a dynamic M when `dynamic`)."""
+    scheme = f"#qt.gguf<{fmt.lower()}>"
+
+    def qtype(shape):
+        return "!qt.tensor<" + "x".join(map(str, shape)) + f", {scheme}>"
+
+    helpers, body = [], []
+    for name, raw, wshape, x, dynamic in cases:
+        btype = mlir_tensor_type(raw.shape, "i8")
+        body.append(f"    %{name}_b = arith.constant {dense_hex(raw)} : {btype}\n")
+        if x is None:
+            out = mlir_tensor_type(wshape, "f32")
+            body.append(f"    %{name}_w = qt.from_bytes %{name}_b : {btype} -> {qtype(wshape)}\n"
+                        f"    %{name}_y = qt.dequantize %{name}_w : {qtype(wshape)} -> {out}\n")
+            body.append(print_f32_bits(name, f"%{name}_y", wshape))
+            continue
+        yshape = x.shape[:-1] + (wshape[0],)
+        body.append(f"    %{name}_x = arith.constant {dense_hex(x)} : "
+                    f"{mlir_tensor_type(x.shape, 'f32')}\n")
+        helper, matmul = qt_matmul_ir(name, btype, x.shape, yshape, qtype(wshape), dynamic)
+        helpers.append(helper)
+        body.append(matmul)
+        body.append(print_f32_bits(name, f"%{name}_y", yshape))
+    return ("module {\n  " + PRINT_I32_DECL + "\n" + "".join(helpers) +
+            "  func.func @main() {\n" + "".join(body) + "    return\n  }\n}\n")
+
+
 def dense_hex(array):
     """An exact dense literal of `array` (its raw little-endian bytes)."""
     data = np.ascontiguousarray(array)

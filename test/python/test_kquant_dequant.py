@@ -24,8 +24,7 @@ import pytest
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 from gguf.quants import dequantize
 
-from kvant_testing import (PRINT_I32_DECL, dense_hex, mlir_tensor_type, parse_f32_bits,
-                           print_f32_bits, qt_matmul_ir, require_kvant_opt, run_on_cpu)
+from kvant_testing import (parse_f32_bits, qt_cases_module, require_kvant_opt, run_on_cpu)
 
 MATMUL_RTOL = 1e-5
 
@@ -62,54 +61,25 @@ def random_blocks(rng, fmt, shape):
     return raw.reshape(*shape[:-1], shape[-1] // block * block_bytes)
 
 
-def build_module(fmt, inputs):
-    """The MLIR module computing every case of `CASES` for `fmt`; prints results in order."""
-    scheme = f"#qt.gguf<{fmt.lower()}>"
-
-    def qtype(shape):
-        return "!qt.tensor<" + "x".join(map(str, shape)) + f", {scheme}>"
-
-    helpers, body = [], []
-    for name, wshape, xshape, dynamic in CASES:
-        raw, x = inputs[name]
-        btype = mlir_tensor_type(raw.shape, "i8")
-        body.append(f"    %{name}_b = arith.constant {dense_hex(raw)} : {btype}\n")
-        if xshape is None:
-            out = mlir_tensor_type(wshape, "f32")
-            body.append(f"    %{name}_w = qt.from_bytes %{name}_b : {btype} -> {qtype(wshape)}\n"
-                        f"    %{name}_y = qt.dequantize %{name}_w : {qtype(wshape)} -> {out}\n")
-            body.append(print_f32_bits(name, f"%{name}_y", wshape))
-            continue
-        yshape = xshape[:-1] + (wshape[0],)
-        xtype = mlir_tensor_type(xshape, "f32")
-        body.append(f"    %{name}_x = arith.constant {dense_hex(x)} : {xtype}\n")
-        helper, matmul = qt_matmul_ir(name, btype, xshape, yshape, qtype(wshape), dynamic)
-        helpers.append(helper)
-        body.append(matmul)
-        body.append(print_f32_bits(name, f"%{name}_y", yshape))
-    return ("module {\n  " + PRINT_I32_DECL + "\n" + "".join(helpers) +
-            "  func.func @main() {\n" + "".join(body) + "    return\n  }\n}\n")
-
-
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_kquant_lowering_matches_gguf(fmt):
     require_kvant_opt()
     qtype = getattr(GGMLQuantizationType, fmt)
     rng = np.random.default_rng(100 + FORMATS.index(fmt))
-    inputs, refs = {}, {}
-    for name, wshape, xshape, _ in CASES:
+    inputs, refs = [], {}
+    for name, wshape, xshape, dynamic in CASES:
         raw = random_blocks(rng, fmt, wshape)
         deq = dequantize(raw, qtype)
         assert deq.dtype == np.float32 and deq.shape == wshape and np.all(np.isfinite(deq))
         if xshape is None:
-            inputs[name] = (raw, None)
+            inputs.append((name, raw, wshape, None, dynamic))
             refs[name] = deq
         else:
             x = rng.standard_normal(xshape).astype(np.float32)
-            inputs[name] = (raw, x)
+            inputs.append((name, raw, wshape, x, dynamic))
             refs[name] = x.astype(np.float64) @ deq.astype(np.float64).T
 
-    results = parse_f32_bits(run_on_cpu(build_module(fmt, inputs), ["--qt-lower-to-linalg"]))
+    results = parse_f32_bits(run_on_cpu(qt_cases_module(fmt, inputs), ["--qt-lower-to-linalg"]))
     assert len(results) == len(CASES)
     for (name, _, xshape, _), y in zip(CASES, results):
         ref = refs[name]

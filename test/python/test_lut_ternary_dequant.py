@@ -26,8 +26,7 @@ import pytest
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 from gguf.quants import dequantize, quantize
 
-from kvant_testing import (qt_matmul_ir, PRINT_I32_DECL, dense_hex, mlir_tensor_type, parse_f32_bits,
-                           print_f32_bits, require_kvant_opt, run_on_cpu)
+from kvant_testing import (parse_f32_bits, qt_cases_module, require_kvant_opt, run_on_cpu)
 from lutquants import quantize_lut
 
 FORMATS = ["IQ4_NL", "MXFP4", "TQ1_0", "TQ2_0"]
@@ -94,40 +93,11 @@ def make_weight(rng, fmt, shape_in_blocks, how, for_matmul):
     return raw.reshape(*rows, blocks * size), shape
 
 
-def build_module(fmt, inputs):
-    """The MLIR module computing every case of `CASES` for `fmt`; prints results in order."""
-    scheme = f"#qt.gguf<{fmt.lower()}>"
-
-    def qt_type(shape):
-        return "!qt.tensor<" + "x".join(map(str, shape)) + f", {scheme}>"
-
-    helpers, body = [], []
-    for name, *_ in CASES:
-        raw, shape, x = inputs[name]
-        btype = mlir_tensor_type(raw.shape, "i8")
-        body.append(f"    %{name}_b = arith.constant {dense_hex(raw)} : {btype}\n")
-        if x is None:
-            out = mlir_tensor_type(shape, "f32")
-            body.append(f"    %{name}_w = qt.from_bytes %{name}_b : {btype} -> {qt_type(shape)}\n"
-                        f"    %{name}_y = qt.dequantize %{name}_w : {qt_type(shape)} -> {out}\n")
-            body.append(print_f32_bits(name, f"%{name}_y", shape))
-            continue
-        yshape = x.shape[:-1] + (shape[0],)
-        body.append(f"    %{name}_x = arith.constant {dense_hex(x)} : "
-                    f"{mlir_tensor_type(x.shape, 'f32')}\n")
-        helper, matmul = qt_matmul_ir(name, btype, x.shape, yshape, qt_type(shape), dynamic=inputs[name + "_dyn"])
-        helpers.append(helper)
-        body.append(matmul)
-        body.append(print_f32_bits(name, f"%{name}_y", yshape))
-    return ("module {\n  " + PRINT_I32_DECL + "\n" + "".join(helpers) +
-            "  func.func @main() {\n" + "".join(body) + "    return\n  }\n}\n")
-
-
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_lowering_matches_gguf(fmt):
     require_kvant_opt()
     rng = np.random.default_rng(100 + FORMATS.index(fmt))
-    inputs, refs = {}, {}
+    inputs, refs = [], {}
     for name, blocks, xshape, dynamic, how in CASES:
         raw, shape = make_weight(rng, fmt, blocks, how, for_matmul=xshape is not None)
         with np.errstate(over="ignore"):  # MXFP4's largest exponents overflow to inf
@@ -139,10 +109,9 @@ def test_lowering_matches_gguf(fmt):
         else:
             x = rng.standard_normal(xshape[:-1] + (shape[-1],)).astype(np.float32)
             refs[name] = x.astype(np.float64) @ deq.astype(np.float64).T
-        inputs[name] = (raw, shape, x)
-        inputs[name + "_dyn"] = dynamic
+        inputs.append((name, raw, shape, x, dynamic))
 
-    results = parse_f32_bits(run_on_cpu(build_module(fmt, inputs), ["--qt-lower-to-linalg"]))
+    results = parse_f32_bits(run_on_cpu(qt_cases_module(fmt, inputs), ["--qt-lower-to-linalg"]))
     assert len(results) == len(CASES)
     for (name, _, xshape, _, _), y in zip(CASES, results):
         ref = refs[name]

@@ -33,10 +33,9 @@ import pytest
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 from gguf.quants import dequantize, quantize
 
-from kvant_testing import (qt_matmul_ir, PRINT_I32_DECL, RUNNER_LIBS, dense_hex, kvant_opt,
-                           mlir_runner,
-                           mlir_tensor_type, parse_f32_bits, print_f32_bits, require_kvant_opt,
-                           run_opt)
+from kvant_testing import (dense_hex, kvant_opt, mlir_runner, mlir_tensor_type, parse_f32_bits,
+                           print_f32_bits, PRINT_I32_DECL, qt_cases_module, require_kvant_opt,
+                           run_opt, RUNNER_LIBS)
 
 BLOCK_FORMATS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
 # Formats of 256-element super-blocks, and where their f16 scales sit in a block.
@@ -157,28 +156,6 @@ BLOCK_CASES = [
 ]
 
 
-def build_block_module(fmt, inputs, cases):
-    scheme = f"#qt.gguf<{fmt.lower()}>"
-
-    def qtype(shape):
-        return "!qt.tensor<" + "x".join(map(str, shape)) + f", {scheme}>"
-
-    helpers, body = [], []
-    for name, wshape, xshape, dynamic in cases:
-        raw, x = inputs[name]
-        btype = mlir_tensor_type(raw.shape, "i8")
-        yshape = xshape[:-1] + (wshape[0],)
-        xtype = mlir_tensor_type(xshape, "f32")
-        body.append(f"    %{name}_b = arith.constant {dense_hex(raw)} : {btype}\n"
-                    f"    %{name}_x = arith.constant {dense_hex(x)} : {xtype}\n")
-        helper, matmul = qt_matmul_ir(name, btype, xshape, yshape, qtype(wshape), dynamic)
-        helpers.append(helper)
-        body.append(matmul)
-        body.append(print_f32_bits(name, f"%{name}_y", yshape))
-    return ("module {\n  " + PRINT_I32_DECL + "\n" + "".join(helpers) +
-            "  func.func @main() {\n" + "".join(body) + "    return\n  }\n}\n")
-
-
 # Cases for 256-element formats: K a multiple of 256, M up to 6 (one tile of 4 rows, 2 left).
 SUPERBLOCK_CASES = [
     ("m1", (24, 512), (1, 512), False),
@@ -194,16 +171,16 @@ def run_block_format(fmt, mode, cases, make_raw, seed):
     qtype = getattr(GGMLQuantizationType, fmt)
     rng = np.random.default_rng(seed)
     int8_dot = mode if mode in ("generic", "avx2") else "none"
-    inputs, refs = {}, {}
-    for name, wshape, xshape, _ in cases:
+    inputs, refs = [], {}
+    for name, wshape, xshape, dynamic in cases:
         raw = make_raw(rng, wshape)
         deq = dequantize(raw, qtype).astype(np.float64)
         x = rng.standard_normal(xshape).astype(np.float32)
-        inputs[name] = (raw, x)
+        inputs.append((name, raw, wshape, x, dynamic))
         xs = (quantize_activations(x, ACTIVATION_BLOCK.get(fmt, 32)) if int8_dot != "none"
               else x.astype(np.float64))
         refs[name] = xs @ deq.T
-    module = build_block_module(fmt, inputs, cases)
+    module = qt_cases_module(fmt, inputs)
     int8 = "true" if int8_dot != "none" else "false"
     lowered = run_opt(module, [f"--qt-lower-matmul-to-vector=int8-activations={int8}"])
     # Q2_K's per-16 mins need the int8 path's activation sums per 16.

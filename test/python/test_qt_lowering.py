@@ -19,8 +19,7 @@ import pytest
 from gguf import GGMLQuantizationType
 from gguf.quants import dequantize, quantize
 
-from kvant_testing import (qt_matmul_ir, PRINT_I32_DECL, dense_hex, mlir_tensor_type, parse_f32_bits,
-                           print_f32_bits, require_kvant_opt, run_on_cpu)
+from kvant_testing import (parse_f32_bits, qt_cases_module, require_kvant_opt, run_on_cpu)
 
 FORMATS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
 DEQUANT_RTOL = 1e-6
@@ -46,54 +45,25 @@ def random_weight(rng, shape):
     return w.reshape(shape).astype(np.float32)
 
 
-def build_module(fmt, inputs):
-    """The MLIR module computing every case of `CASES` for `fmt`; prints results in order."""
-    scheme = f"#qt.gguf<{fmt.lower()}>"
-
-    def qtype(shape):
-        return "!qt.tensor<" + "x".join(map(str, shape)) + f", {scheme}>"
-
-    helpers, body = [], []
-    for name, wshape, xshape, dynamic in CASES:
-        raw, x = inputs[name]
-        btype = mlir_tensor_type(raw.shape, "i8")
-        body.append(f"    %{name}_b = arith.constant {dense_hex(raw)} : {btype}\n")
-        if xshape is None:
-            out = mlir_tensor_type(wshape, "f32")
-            body.append(f"    %{name}_w = qt.from_bytes %{name}_b : {btype} -> {qtype(wshape)}\n"
-                        f"    %{name}_y = qt.dequantize %{name}_w : {qtype(wshape)} -> {out}\n")
-            body.append(print_f32_bits(name, f"%{name}_y", wshape))
-            continue
-        yshape = xshape[:-1] + (wshape[0],)
-        xtype = mlir_tensor_type(xshape, "f32")
-        body.append(f"    %{name}_x = arith.constant {dense_hex(x)} : {xtype}\n")
-        helper, matmul = qt_matmul_ir(name, btype, xshape, yshape, qtype(wshape), dynamic)
-        helpers.append(helper)
-        body.append(matmul)
-        body.append(print_f32_bits(name, f"%{name}_y", yshape))
-    return ("module {\n  " + PRINT_I32_DECL + "\n" + "".join(helpers) +
-            "  func.func @main() {\n" + "".join(body) + "    return\n  }\n}\n")
-
-
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_lowering_matches_gguf(fmt):
     require_kvant_opt()
     qtype = getattr(GGMLQuantizationType, fmt)
     rng = np.random.default_rng(FORMATS.index(fmt) + 1)
-    inputs, refs = {}, {}
-    for name, wshape, xshape, _ in CASES:
+    inputs, refs = [], {}
+    for name, wshape, xshape, dynamic in CASES:
         raw = quantize(random_weight(rng, wshape), qtype)
         deq = dequantize(raw, qtype).astype(np.float32)
         assert deq.shape == wshape
         if xshape is None:
-            inputs[name] = (raw, None)
+            inputs.append((name, raw, wshape, None, dynamic))
             refs[name] = deq
         else:
             x = rng.standard_normal(xshape).astype(np.float32)
-            inputs[name] = (raw, x)
+            inputs.append((name, raw, wshape, x, dynamic))
             refs[name] = x.astype(np.float64) @ deq.astype(np.float64).T
 
-    results = parse_f32_bits(run_on_cpu(build_module(fmt, inputs), ["--qt-lower-to-linalg"]))
+    results = parse_f32_bits(run_on_cpu(qt_cases_module(fmt, inputs), ["--qt-lower-to-linalg"]))
     assert len(results) == len(CASES)
     for (name, _, xshape, _), y in zip(CASES, results):
         ref = refs[name]
