@@ -177,32 +177,27 @@ def _quantize(arr: np.ndarray, t: QT, rows_per_chunk: int = 2048) -> np.ndarray:
     return out
 
 
-def _kquants():
-    """Load kquants.py from this directory without requiring models/ on sys.path."""
+def _sibling(name: str):
+    """Load models/<name>.py without requiring models/ on sys.path (once per process)."""
     import importlib.util
     import sys
-    mod = sys.modules.get("kvant_kquants")
+    key = "kvant_" + name
+    mod = sys.modules.get(key)
     if mod is None:
         spec = importlib.util.spec_from_file_location(
-            "kvant_kquants", os.path.join(os.path.dirname(os.path.abspath(__file__)), "kquants.py"))
+            key, os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py"))
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
-        sys.modules["kvant_kquants"] = mod
+        sys.modules[key] = mod
     return mod
+
+
+def _kquants():
+    return _sibling("kquants")
 
 
 def _lutquants():
-    """Load lutquants.py from this directory without requiring models/ on sys.path."""
-    import importlib.util
-    import sys
-    mod = sys.modules.get("kvant_lutquants")
-    if mod is None:
-        spec = importlib.util.spec_from_file_location(
-            "kvant_lutquants", os.path.join(os.path.dirname(os.path.abspath(__file__)), "lutquants.py"))
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        sys.modules["kvant_lutquants"] = mod
-    return mod
+    return _sibling("lutquants")
 
 
 def _nbytes(shape: tuple[int, ...], t: QT) -> int:

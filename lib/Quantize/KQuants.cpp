@@ -105,17 +105,23 @@ float fitAffine(int n, int nmax, const float *x, const float *w, uint8_t *L,
   return scale;
 }
 
-/// Fits x[i] ~ scale * l[i], l in [-nmax, nmax - 1], maximizing the
-/// weighted least-squares gain over 19 grids around the one that maps the
-/// largest-magnitude value to -nmax. Weights are x^2. Stores l + nmax in L.
-float fitSymmetric(int n, int nmax, const float *x, uint8_t *L) {
+/// The first of x[0..n) with the largest magnitude (0 when all are 0).
+float largestMagnitude(const float *x, int n) {
   float amax = 0, max = 0;
   for (int i = 0; i < n; ++i)
     if (std::fabs(x[i]) > amax) {
       amax = std::fabs(x[i]);
       max = x[i];
     }
-  if (amax < kAllZero) {
+  return max;
+}
+
+/// Fits x[i] ~ scale * l[i], l in [-nmax, nmax - 1], maximizing the
+/// weighted least-squares gain over 19 grids around the one that maps the
+/// largest-magnitude value to -nmax. Weights are x^2. Stores l + nmax in L.
+float fitSymmetric(int n, int nmax, const float *x, uint8_t *L) {
+  float max = largestMagnitude(x, n);
+  if (std::fabs(max) < kAllZero) {
     std::fill(L, L + n, 0);
     return 0;
   }
@@ -283,14 +289,10 @@ void kvant::quantize::quantizeQ3_K(const float *src, uint8_t *dst, int64_t n) {
   uint8_t L[kSuper];
   for (int64_t b = 0; b < n / kSuper; ++b, src += kSuper, dst += 110) {
     std::memset(dst, 0, 110);
-    float scales[16], maxScale = 0, amax = 0;
-    for (int j = 0; j < 16; ++j) {
+    float scales[16];
+    for (int j = 0; j < 16; ++j)
       scales[j] = fitSymmetric(16, 4, src + 16 * j, L + 16 * j);
-      if (std::fabs(scales[j]) > amax) {
-        amax = std::fabs(scales[j]);
-        maxScale = scales[j];
-      }
-    }
+    float maxScale = largestMagnitude(scales, 16);
     uint8_t *packed = dst + 96;
     if (maxScale != 0) {
       float iscale = -32.0f / maxScale;
@@ -408,15 +410,11 @@ void kvant::quantize::quantizeQ6_K(const float *src, uint8_t *dst, int64_t n) {
   uint8_t L[kSuper];
   for (int64_t b = 0; b < n / kSuper; ++b, src += kSuper, dst += 210) {
     std::memset(dst, 0, 210);
-    float scales[16], maxScale = 0, amax = 0;
-    for (int j = 0; j < 16; ++j) {
+    float scales[16];
+    for (int j = 0; j < 16; ++j)
       scales[j] = fitSymmetric(16, 32, src + 16 * j, L + 16 * j);
-      if (std::fabs(scales[j]) > amax) {
-        amax = std::fabs(scales[j]);
-        maxScale = scales[j];
-      }
-    }
-    if (amax < kAllZero)
+    float maxScale = largestMagnitude(scales, 16);
+    if (std::fabs(maxScale) < kAllZero)
       continue; // All zero: d = 0.
     float iscale = -128.0f / maxScale;
     storeHalf(dst + 208, 1 / iscale);
