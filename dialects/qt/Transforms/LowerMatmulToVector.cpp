@@ -582,39 +582,62 @@ static void decodeTQ1_0(BlockReader &r, BlockGroups &out) {
 /// element order (and may set the block's mins).
 using GroupDecoder = void (*)(BlockReader &, BlockGroups &);
 
-/// The group decoder of `scheme`'s format, if this lowering knows it.
-static GroupDecoder getGroupDecoder(GGUFSchemeAttr scheme) {
+/// How this lowering handles one GGUF format: its decoder and what its int8
+/// path needs from the quantized activations.
+struct VectorFormat {
+  GroupDecoder decode;
+  /// Weights have a min term (w = d * q + m): the activations' sums are
+  /// needed, per `sumWidth` elements (16 for Q2_K's sub-blocks).
+  bool hasMin = false;
+  int64_t sumWidth = kGroupSize;
+  /// Groups of 32 per activation scale: 8 (llama.cpp's q8_K, one scale per
+  /// 256) for formats whose 256-element blocks have one f32 scale (times
+  /// small integer scales per group), so that their groups' integer dots
+  /// add up; 1 (q8_0) otherwise.
+  int64_t activationGroups = 1;
+  /// Only with int8 activations (Q2_K: its mins per 16 elements need the
+  /// activations' sums per 16); float activations go element-wise.
+  bool needsInt8 = false;
+};
+
+/// The vector description of `scheme`'s format, if this lowering knows it.
+static std::optional<VectorFormat> getVectorFormat(GGUFSchemeAttr scheme) {
   switch (scheme.getFormat()) {
   case GGUFFormat::Q8_0:
-    return decodeQ8_0;
+    return VectorFormat{decodeQ8_0};
   case GGUFFormat::Q4_0:
-    return decodeQ4_0;
+    return VectorFormat{decodeQ4_0};
   case GGUFFormat::Q4_1:
-    return decodeQ4_1;
+    return VectorFormat{decodeQ4_1, /*hasMin=*/true};
   case GGUFFormat::Q5_0:
-    return decodeQ5_0;
+    return VectorFormat{decodeQ5_0};
   case GGUFFormat::Q5_1:
-    return decodeQ5_1;
-  case GGUFFormat::Q4_K:
-    return decodeQ4_K;
-  case GGUFFormat::Q5_K:
-    return decodeQ5_K;
-  case GGUFFormat::Q6_K:
-    return decodeQ6_K;
-  case GGUFFormat::TQ2_0:
-    return decodeTQ2_0;
-  case GGUFFormat::TQ1_0:
-    return decodeTQ1_0;
+    return VectorFormat{decodeQ5_1, /*hasMin=*/true};
   case GGUFFormat::Q2_K:
-    return decodeQ2_K;
+    return VectorFormat{decodeQ2_K, /*hasMin=*/true, /*sumWidth=*/16,
+                        /*activationGroups=*/1, /*needsInt8=*/true};
   case GGUFFormat::Q3_K:
-    return decodeQ3_K;
+    return VectorFormat{decodeQ3_K};
+  case GGUFFormat::Q4_K:
+    return VectorFormat{decodeQ4_K, /*hasMin=*/true, kGroupSize,
+                        /*activationGroups=*/8};
+  case GGUFFormat::Q5_K:
+    return VectorFormat{decodeQ5_K, /*hasMin=*/true, kGroupSize,
+                        /*activationGroups=*/8};
+  case GGUFFormat::Q6_K:
+    return VectorFormat{decodeQ6_K};
+  case GGUFFormat::TQ1_0:
+    return VectorFormat{decodeTQ1_0, /*hasMin=*/true, kGroupSize,
+                        /*activationGroups=*/8};
+  case GGUFFormat::TQ2_0:
+    return VectorFormat{decodeTQ2_0, /*hasMin=*/true, kGroupSize,
+                        /*activationGroups=*/8};
   case GGUFFormat::IQ4_NL:
-    return decodeIQ4_NL;
+    return VectorFormat{decodeIQ4_NL};
   case GGUFFormat::MXFP4:
-    return decodeMXFP4;
+    return VectorFormat{decodeMXFP4};
   default:
-    return nullptr;
+    return std::nullopt;
   }
 }
 
@@ -1228,13 +1251,11 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     auto scheme = dyn_cast<GGUFSchemeAttr>(weightType.getScheme());
     if (!scheme)
       return rewriter.notifyMatchFailure(op, "not a GGUF block format");
-    GroupDecoder decode = getGroupDecoder(scheme);
-    if (!decode)
+    std::optional<VectorFormat> format = getVectorFormat(scheme);
+    if (!format)
       return rewriter.notifyMatchFailure(op, "no vector decoder for format");
-    // Q2_K's mins are per 16 elements: only the activations' sums per 16
-    // (int8 activations) take them; float activations go element-wise.
-    if (scheme.getFormat() == GGUFFormat::Q2_K && !int8Activations)
-      return rewriter.notifyMatchFailure(op, "q2_k needs int8 activations");
+    if (format->needsInt8 && !int8Activations)
+      return rewriter.notifyMatchFailure(op, "format needs int8 activations");
     if (weightType.getRank() != 2 ||
         ShapedType::isDynamicShape(weightType.getShape()))
       return rewriter.notifyMatchFailure(op, "weight is not a static matrix");
@@ -1275,17 +1296,14 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
                        [&](OpBuilder &b, Location nloc, Value row, Value block,
                            BlockGroups &out) {
                          BlockReader reader(b, nloc, view, row, block);
-                         decode(reader, out);
+                         format->decode(reader, out);
                        },
                        {}};
     Activations acts{matrix, std::nullopt};
     if (int8Activations) {
-      // Formats with a min need the activations' block sums.
       acts.quantized = quantizeActivations(
-          rewriter, loc, matrix, /*withSums=*/hasMin(scheme),
-          /*groupsPerScale=*/activationGroups(scheme),
-          /*sumWidth=*/scheme.getFormat() == GGUFFormat::Q2_K ? 16
-                                                              : kGroupSize);
+          rewriter, loc, matrix, /*withSums=*/format->hasMin,
+          format->activationGroups, format->sumWidth);
     }
     SmallVector<OpFoldResult> sizes = {
         tensor::getMixedSize(rewriter, loc, matrix, 0),
@@ -1301,38 +1319,6 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
       result = tensor::CastOp::create(rewriter, loc, resultType, result);
     rewriter.replaceOp(op, result);
     return success();
-  }
-
-  /// Groups of 32 per activation scale for `scheme`: 8 (llama.cpp's q8_K,
-  /// one scale per 256) for formats whose 256-element blocks have one f32
-  /// scale (times small integer scales per group), so that their groups'
-  /// integer dots add up; 1 (q8_0) otherwise.
-  static int64_t activationGroups(GGUFSchemeAttr scheme) {
-    switch (scheme.getFormat()) {
-    case GGUFFormat::TQ1_0:
-    case GGUFFormat::TQ2_0:
-    case GGUFFormat::Q4_K:
-    case GGUFFormat::Q5_K:
-      return 8;
-    default:
-      return 1;
-    }
-  }
-
-  /// Whether `scheme`'s weights have a min term (w = d * q + m).
-  static bool hasMin(GGUFSchemeAttr scheme) {
-    switch (scheme.getFormat()) {
-    case GGUFFormat::Q4_1:
-    case GGUFFormat::Q5_1:
-    case GGUFFormat::Q2_K:
-    case GGUFFormat::Q4_K:
-    case GGUFFormat::Q5_K:
-    case GGUFFormat::TQ1_0:
-    case GGUFFormat::TQ2_0:
-      return true;
-    default:
-      return false;
-    }
   }
 
   bool int8Activations;
