@@ -36,6 +36,7 @@ from gguf.quants import dequantize, quantize
 from kvant_testing import (dense_hex, kvant_opt, mlir_runner, mlir_tensor_type, parse_f32_bits,
                            print_f32_bits, PRINT_I32_DECL, qt_cases_module, require_kvant_opt,
                            run_opt, RUNNER_LIBS)
+from llama_ref import ACTIVATION_BLOCK, quantize_activations
 
 BLOCK_FORMATS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
 # Formats of 256-element super-blocks, and where their f16 scales sit in a block.
@@ -110,22 +111,6 @@ def random_weight(rng, shape):
     return w.astype(np.float32)
 
 
-# Activation blocks of the int8 path: 256 (q8_K) for formats whose 256-element blocks have one
-# f32 scale (TQ2_0; Q4_K and Q5_K times 6-bit integer scales).
-ACTIVATION_BLOCK = {"TQ1_0": 256, "TQ2_0": 256, "Q4_K": 256, "Q5_K": 256}
-
-
-def quantize_activations(x, block=32):
-    """x (float32, [..., K]) quantized per `block` as the int8-dot lowering does, dequantized."""
-    blocks = x.astype(np.float32).reshape(-1, block)
-    amax = np.max(np.abs(blocks), axis=1, keepdims=True)
-    with np.errstate(divide="ignore"):
-        inverse = np.where(amax != 0, np.float32(127) / amax, np.float32(0)).astype(np.float32)
-    q = np.rint(blocks * inverse)
-    d = (amax / np.float32(127)).astype(np.float32)
-    return (q.astype(np.float64) * d.astype(np.float64)).reshape(x.shape)
-
-
 def random_superblocks(rng, fmt, shape):
     """Random bytes of `shape` ([N, K]) weights in a 256-element format, with finite f16 scales."""
     qtype = getattr(GGMLQuantizationType, fmt)
@@ -177,8 +162,9 @@ def run_block_format(fmt, mode, cases, make_raw, seed):
         deq = dequantize(raw, qtype).astype(np.float64)
         x = rng.standard_normal(xshape).astype(np.float32)
         inputs.append((name, raw, wshape, x, dynamic))
-        xs = (quantize_activations(x, ACTIVATION_BLOCK.get(fmt, 32)) if int8_dot != "none"
-              else x.astype(np.float64))
+        xs = x.astype(np.float64)
+        if int8_dot != "none":  # in float32 as kvant, dequantized in float64
+            xs = quantize_activations(xs, ACTIVATION_BLOCK.get(fmt, 32))
         refs[name] = xs @ deq.T
     module = qt_cases_module(fmt, inputs)
     int8 = "true" if int8_dot != "none" else "false"
