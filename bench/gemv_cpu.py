@@ -55,7 +55,7 @@ def weight_bytes(fmt: str, n: int, k: int) -> int:
     return n * (k // 32) * BLOCK_BYTES[fmt]
 
 
-def module_text(fmt: str, m: int, n: int, k: int) -> str:
+def module_text(fmt: str, m: int, n: int, k: int, interleave: int = 1) -> str:
     """gemv(x, w, y) in destination-passing style on memrefs."""
     xt, yt = f"{m}x{k}xf32", f"{m}x{n}xf32"
     if fmt in FLOAT_BYTES:
@@ -70,7 +70,8 @@ def module_text(fmt: str, m: int, n: int, k: int) -> str:
                 f"-> tensor<{yt}>\n")
     else:
         wt = f"{n}x{weight_bytes(fmt, n, k) // n}xi8"
-        q = f"!qt.tensor<{n}x{k}, #qt.gguf<{fmt.lower()}>>"
+        layout = f", interleave = {interleave}" if interleave > 1 else ""
+        q = f"!qt.tensor<{n}x{k}, #qt.gguf<{fmt.lower()}{layout}>>"
         body = (f"    %b = bufferization.to_tensor %wm restrict : memref<{wt}> to tensor<{wt}>\n"
                 f"    %w = qt.from_bytes %b : tensor<{wt}> -> {q}\n"
                 f"    %y = qt.matmul %x, %w : tensor<{xt}>, {q} -> tensor<{yt}>\n")
@@ -83,13 +84,25 @@ def module_text(fmt: str, m: int, n: int, k: int) -> str:
             "    return\n  }\n}\n")
 
 
+# variant -> (qt-lower-matmul-to-vector options or None for the reference lowering, rows
+# interleaved in the weight's layout)
+VARIANTS = {
+    "vector": ("int8-activations=false", 1),   # f32 activations
+    "int8": ("int8-activations=true", 1),      # q8_0/q8_K activations, qt.dot_i8
+    "rows8": ("int8-activations=true", 8),     # the same on rows interleaved by 8
+    "reference": (None, 1),
+}
+
+
 def passes(variant: str, parallel: bool) -> list[str]:
-    head = ["--qt-lower-matmul-to-vector"] if variant == "vector" else []
+    options = VARIANTS[variant][0]
+    head = [f"--qt-lower-matmul-to-vector={options}"] if options else []
     loops = (["--scf-forall-to-parallel", "--convert-linalg-to-parallel-loops",
               "--convert-scf-to-openmp"] if parallel else
              ["--scf-forall-to-for", "--convert-linalg-to-loops"])
     return [*head, "--qt-lower-to-linalg", "--canonicalize", "--cse",
-            "--one-shot-bufferize", "--buffer-deallocation-pipeline", *loops,
+            "--one-shot-bufferize", "--buffer-deallocation-pipeline",
+            f"--qt-lower-int8-ops=target={'avx2' if has_avx2() else 'generic'}", *loops,
             "--convert-vector-to-scf", "--expand-strided-metadata", "--lower-affine",
             "--convert-vector-to-llvm=reassociate-fp-reductions=1",
             "--finalize-memref-to-llvm", "--convert-scf-to-cf", "--convert-math-to-llvm",
@@ -103,7 +116,8 @@ def passes(variant: str, parallel: bool) -> list[str]:
 def compile_gemv(fmt, m, n, k, variant, parallel, workdir) -> str:
     stem = os.path.join(workdir, f"{fmt}_{m}x{n}x{k}_{variant}_{int(parallel)}")
     opt = os.path.join(build_dir(), "bin", "kvant-opt")
-    llvm = subprocess.run([opt, *passes(variant, parallel)], input=module_text(fmt, m, n, k),
+    text = module_text(fmt, m, n, k, VARIANTS[variant][1])
+    llvm = subprocess.run([opt, *passes(variant, parallel)], input=text,
                           capture_output=True, text=True)
     if llvm.returncode:
         sys.exit(f"kvant-opt failed for {fmt} {variant}:\n{llvm.stderr}")
@@ -117,6 +131,11 @@ def compile_gemv(fmt, m, n, k, variant, parallel, workdir) -> str:
     subprocess.run([os.path.join(LLVM_BIN, "clang"), "-O3", "-march=native", "-shared", "-fPIC",
                     "-Wno-override-module", stem + ".ll", "-o", stem + ".so", *omp], check=True)
     return stem + ".so"
+
+
+def has_avx2() -> bool:
+    with open("/proc/cpuinfo") as f:
+        return " avx2 " in f.read().replace("\n", " ")
 
 
 def random_weights(fmt, n, k, rng) -> np.ndarray:
@@ -165,6 +184,9 @@ def main() -> None:
     ap.add_argument("--m", type=int, default=1, help="activation rows (1 = decode)")
     ap.add_argument("--threads", type=int, default=1,
                     help="> 1: OpenMP build of the row loop with that many threads")
+    ap.add_argument("--variants", default="vector,int8,rows8",
+                    help="vector (f32 activations), int8 (int8 activations), rows8 (int8 "
+                         "on rows interleaved by 8), reference (element-wise; slow)")
     ap.add_argument("--reference", action="store_true",
                     help="also time the element-wise reference lowering (slow)")
     ap.add_argument("--seconds", type=float, default=1.0, help="timing per kernel")
@@ -172,7 +194,10 @@ def main() -> None:
     parallel = args.threads > 1
     if parallel:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
-    variants = ["vector"] + (["reference"] if args.reference else [])
+    variants = args.variants.split(",") + (["reference"] if args.reference else [])
+    for v in variants:
+        if v not in VARIANTS:
+            sys.exit(f"unknown variant '{v}'; expected one of {', '.join(VARIANTS)}")
     shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
     rng = np.random.default_rng(0)
 
@@ -192,7 +217,7 @@ def main() -> None:
                     fn = lib.gemv
                     fn.restype = None
                     fn.argtypes = [ctypes.c_void_p] * 3
-                    seconds = args.seconds if variant == "vector" else args.seconds / 2
+                    seconds = args.seconds / 2 if variant == "reference" else args.seconds
                     t = time_call(fn, call_args, seconds)
                     gbs = weight_bytes(fmt, n, k) / t / 1e9
                     rows.append((fmt, f"{n}x{k}", variant, t * 1e3, gbs))

@@ -21,11 +21,14 @@ void buildOptimizePipeline(mlir::OpPassManager &pm);
 /// comma: model-level cleanup, llm/qt/kv to linalg on tensors, the entry
 /// point bound to the artifact's ABI (its descriptor naming `target`), and
 /// bufferization. `vectorizeMatmuls` adds the CPU's vector GEMV lowering,
-/// with `int8Dot` its int8-dot option (none, generic or avx2).
+/// with `int8Dot` its int8-dot option (none, generic or avx2); with int8
+/// dot products, `interleaveRows` > 1 gives the matmul weights that compute
+/// layout (qt-interleave-weights), which the artifact repacks at load.
 std::string getModelToBuffersPipeline(const std::string &entry,
                                       const std::string &target,
                                       bool vectorizeMatmuls,
-                                      const std::string &int8Dot = "none");
+                                      const std::string &int8Dot = "none",
+                                      int64_t interleaveRows = 1);
 
 /// The whole CPU compilation, from the imported model to the LLVM dialect,
 /// as the textual list of passes of a module pass manager
@@ -33,16 +36,20 @@ std::string getModelToBuffersPipeline(const std::string &entry,
 /// of it, step by step). `entry` is the model function. With `parallel`, the
 /// parallel loops of every op run on OpenMP threads, and the artifact links
 /// libomp. `int8Dot` (none, generic, avx2) quantizes the activations of
-/// block-format matmuls to int8 and uses integer dot products.
+/// block-format matmuls to int8 and uses integer dot products; with those,
+/// `interleaveRows` (8, or 1 for the file's layout) is the rows whose blocks
+/// matmul weights store together.
 std::string getCPUPipeline(const std::string &entry = "forward",
                            bool parallel = false,
-                           const std::string &int8Dot = "none");
+                           const std::string &int8Dot = "none",
+                           int64_t interleaveRows = 8);
 
 /// Adds getCPUPipeline() to `pm` (a module pass manager).
 mlir::LogicalResult buildCPUPipeline(mlir::OpPassManager &pm,
                                      const std::string &entry = "forward",
                                      bool parallel = false,
-                                     const std::string &int8Dot = "none");
+                                     const std::string &int8Dot = "none",
+                                     int64_t interleaveRows = 8);
 
 /// Registers the named pipelines with the global pass registry.
 void registerPipelines();

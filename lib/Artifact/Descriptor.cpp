@@ -38,9 +38,13 @@ std::string Descriptor::serialize() const {
     out << "hparam " << key << " " << value << "\n";
   out << "vocab " << vocabSize << "\n";
   out << "cache " << cacheElement << " " << formatDims(cacheShape) << "\n";
+  if (!repack.empty())
+    out << "repack " << repack << "\n";
   for (const WeightDesc &w : weights)
-    out << "weight " << w.type << " " << formatDims(w.dims) << " " << w.name
-        << "\n";
+    out << "weight " << w.type << " " << formatDims(w.dims) << " "
+        << (w.interleave == 1 ? std::string("file")
+                              : "interleave" + std::to_string(w.interleave))
+        << " " << w.name << "\n";
   return out.str();
 }
 
@@ -93,11 +97,24 @@ bool Descriptor::parse(const std::string &text, Descriptor &out,
       if (!(fields >> out.cacheElement >> dims) ||
           !parseDims(dims, out.cacheShape) || out.cacheShape.size() != 5)
         return fail("malformed cache geometry");
+    } else if (key == "repack") {
+      if (!(fields >> out.repack))
+        return fail("malformed repack entry");
     } else if (key == "weight") {
       WeightDesc w;
-      std::string dims;
-      if (!(fields >> w.type >> dims) || !parseDims(dims, w.dims))
+      std::string dims, layout;
+      if (!(fields >> w.type >> dims >> layout) || !parseDims(dims, w.dims))
         return fail("malformed weight");
+      if (layout != "file") {
+        std::vector<int64_t> rows;
+        if (layout.rfind("interleave", 0) != 0 ||
+            !parseDims(layout.substr(10), rows) || rows.size() != 1 ||
+            rows[0] < 2 || w.dims.size() != 2 || w.dims[1] % rows[0] != 0)
+          return fail("weight layout '" + layout +
+                      "' is not 'file' or 'interleave<R>' with R dividing "
+                      "the rows");
+        w.interleave = rows[0];
+      }
       std::getline(fields >> std::ws, w.name);
       if (w.name.empty())
         return fail("weight without a name");
@@ -110,5 +127,10 @@ bool Descriptor::parse(const std::string &text, Descriptor &out,
     return fail("empty descriptor");
   if (out.entry.empty() || out.cacheShape.empty() || out.vocabSize == 0)
     return fail("descriptor lacks the entry, cache or vocab line");
+  bool interleaved = false;
+  for (const WeightDesc &w : out.weights)
+    interleaved |= w.interleave != 1;
+  if (interleaved && out.repack.empty())
+    return fail("interleaved weights without a repack entry point");
   return true;
 }

@@ -20,7 +20,8 @@
 namespace kvant::artifact {
 
 /// Bumped on any change of the entry point's signature or this text.
-constexpr int kABIVersion = 1;
+/// 2: each weight states its layout; `repack` names the repack entry point.
+constexpr int kABIVersion = 2;
 
 /// Dims joined by 'x' ("2048x5632"), as the descriptor and the runtime's
 /// messages write them.
@@ -30,6 +31,9 @@ struct WeightDesc {
   std::string name;          ///< GGUF tensor name.
   std::string type;          ///< GGML type name, e.g. "Q8_0", "F32".
   std::vector<int64_t> dims; ///< GGML order: innermost first.
+  /// Rows whose blocks the compiled code reads interleaved (1: the file's
+  /// layout; see #qt.gguf's `interleave`). Written "file" or "interleave8".
+  int64_t interleave = 1;
 };
 
 struct Descriptor {
@@ -43,6 +47,10 @@ struct Descriptor {
   std::vector<int64_t> cacheShape;
   int64_t vocabSize = 0;
   std::vector<WeightDesc> weights;
+  /// Symbol of `repack(src, dst, offsets)`, which writes the compute layout
+  /// of every interleaved weight from the file's bytes at the same offsets;
+  /// empty when every weight is read as the file stores it.
+  std::string repack;
 
   std::string serialize() const;
   /// Parses `text`; on failure returns false and sets `error`.

@@ -2,6 +2,7 @@
 
 #include "lib/Compiler/Compile.h"
 
+#include "dialects/qt/Transforms/Passes.h"
 #include "kvant/CUDAPipeline.h"
 #include "kvant/InitAllDialects.h"
 #include "kvant/InitAllPasses.h"
@@ -292,10 +293,18 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
   std::string int8Dot = resolveInt8Dot(options, error);
   if (int8Dot.empty())
     return false;
+  if (options.interleaveRows != 1 &&
+      options.interleaveRows != kvant::qt::kInterleavedRows) {
+    error = "--interleave-rows must be 1 (the file's layout) or " +
+            std::to_string(kvant::qt::kInterleavedRows) + ", got " +
+            std::to_string(options.interleaveRows);
+    return false;
+  }
   mlir::PassManager pm(&context);
   if (isCUDA ? failed(kvant::buildCUDAPipeline(pm, "forward", cudaTarget))
              : failed(kvant::buildCPUPipeline(pm, "forward", options.parallel,
-                                              int8Dot))) {
+                                              int8Dot,
+                                              options.interleaveRows))) {
     error = std::string("cannot build the ") + (isCUDA ? "CUDA" : "CPU") +
             " pipeline";
     return false;

@@ -53,6 +53,10 @@ struct CompileOptions {
   /// blocks as llama.cpp does, integer dot products), or "auto": avx2 when
   /// `march` has AVX2, none otherwise.
   std::string int8Dot = "auto";
+  /// CPU target with int8 dot products: rows whose blocks matmul weights
+  /// store together in the artifact's compute layout (the runtime repacks
+  /// them at load); 1 reads the file's layout. The GEMVs read 8.
+  int64_t interleaveRows = 8;
   /// clang used to optimize and link; empty takes the one kvant was built
   /// with.
   std::string clangPath;

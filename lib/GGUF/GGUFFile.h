@@ -99,6 +99,9 @@ public:
   uint64_t getFileSize() const { return size; }
   /// The first byte of the mapped file.
   const uint8_t *getData() const { return data; }
+  /// Whether the bytes are a read-only mapping of the file this object owns
+  /// (whose pages the kernel can drop and read again).
+  bool isMapped() const { return mapping != nullptr; }
 
   /// Metadata in file order.
   const std::vector<std::pair<std::string, Value>> &getMetadata() const {

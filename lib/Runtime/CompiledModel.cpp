@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <dlfcn.h>
+#include <sys/mman.h>
 
 using namespace kvant;
 using namespace kvant::runtime;
@@ -142,7 +143,16 @@ CompiledModel::load(const std::string &artifactPath,
     cacheElements *= d;
   if (device == Device::CPU) {
     model->cache.assign(cacheElements, 0.0f);
+    if (!model->desc.repack.empty() && !model->repackWeights(error)) {
+      error = artifactPath + ": " + error;
+      return nullptr;
+    }
     return model;
+  }
+  if (!model->desc.repack.empty()) {
+    error = artifactPath + ": its weights need a repack at load, which this "
+                           "runtime does for CPU artifacts only";
+    return nullptr;
   }
 
   // Managed memory that the card cannot hold can hang the GPU: check first.
@@ -167,6 +177,42 @@ CompiledModel::load(const std::string &artifactPath,
   std::memcpy(model->managedOffsets.data, model->offsets.data(), offsetsBytes);
   std::memset(model->managedCache.data, 0, cacheBytes);
   return model;
+}
+
+bool CompiledModel::repackWeights(std::string &error) {
+  using RepackFn = void (*)(void *, void *, void *);
+  auto repack =
+      reinterpret_cast<RepackFn>(dlsym(library, desc.repack.c_str()));
+  if (!repack) {
+    error = "repack entry point '" + desc.repack + "' is missing";
+    return false;
+  }
+  // The compute layout differs from the file's only inside interleaved
+  // weights, which the generated repack writes; the rest is the file's bytes.
+  size_t bytes = weights->getFileSize();
+  constexpr size_t kAlignment = 64;
+  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  computeWeights.reset(
+      static_cast<uint8_t *>(std::aligned_alloc(kAlignment, rounded)));
+  if (!computeWeights) {
+    error = "cannot allocate " + std::to_string(bytes >> 20) +
+            " MiB for the weights' compute layout";
+    return false;
+  }
+  const uint8_t *file = weights->getData();
+  std::memcpy(computeWeights.get(), file, bytes);
+  auto srcRef = makeMemRef<uint8_t, 1>(const_cast<uint8_t *>(file),
+                                       {static_cast<int64_t>(bytes)});
+  auto dstRef = makeMemRef<uint8_t, 1>(computeWeights.get(),
+                                       {static_cast<int64_t>(bytes)});
+  auto offsetsRef = makeMemRef<int64_t, 1>(
+      offsets.data(), {static_cast<int64_t>(offsets.size())});
+  repack(&srcRef, &dstRef, &offsetsRef);
+  // The mapped pages are not read again for the weights: let the kernel
+  // reclaim them (they come back from the file if the metadata is read).
+  if (weights->isMapped())
+    madvise(const_cast<uint8_t *>(file), bytes, MADV_DONTNEED);
+  return true;
 }
 
 bool CompiledModel::reserveManaged(ManagedBuffer &buffer, size_t bytes,
@@ -213,7 +259,7 @@ bool CompiledModel::forward(const std::vector<int32_t> &tokens,
   if (device == Device::CUDA)
     return forwardCUDA(tokens, logits, error);
   auto weightsRef =
-      makeMemRef<uint8_t, 1>(const_cast<uint8_t *>(weights->getData()),
+      makeMemRef<uint8_t, 1>(const_cast<uint8_t *>(getComputeWeights()),
                              {static_cast<int64_t>(weights->getFileSize())});
   auto offsetsRef = makeMemRef<int64_t, 1>(
       offsets.data(), {static_cast<int64_t>(offsets.size())});

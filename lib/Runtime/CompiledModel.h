@@ -61,6 +61,18 @@ private:
   EntryFn entry = nullptr;
   artifact::Descriptor desc;
   std::unique_ptr<gguf::GGUFFile> weights;
+  /// The weights in the artifact's compute layout (a copy of the file with
+  /// its interleaved weights repacked by the artifact's own repack entry
+  /// point), when the descriptor names one; otherwise the entry point reads
+  /// the mapped file.
+  struct FreeDeleter {
+    void operator()(void *p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t[], FreeDeleter> computeWeights;
+  const uint8_t *getComputeWeights() const {
+    return computeWeights ? computeWeights.get() : weights->getData();
+  }
+  bool repackWeights(std::string &error);
   std::vector<int64_t> offsets;
   std::vector<float> cache;
   int64_t position = 0;

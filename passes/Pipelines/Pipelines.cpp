@@ -25,6 +25,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "int8-quantized activations: none, generic or avx2 "
                      "(qt-lower-matmul-to-vector's int8-dot)"),
       llvm::cl::init("none")};
+  Option<int64_t> interleaveRows{
+      *this, "interleave-rows",
+      llvm::cl::desc("With int8-dot: rows whose blocks matmul weights store "
+                     "together (qt-interleave-weights; 1 keeps the file's "
+                     "layout)"),
+      llvm::cl::init(8)};
 };
 } // namespace
 
@@ -37,9 +43,15 @@ void kvant::buildOptimizePipeline(OpPassManager &pm) {
 std::string kvant::getModelToBuffersPipeline(const std::string &entry,
                                              const std::string &target,
                                              bool vectorizeMatmuls,
-                                             const std::string &int8Dot) {
+                                             const std::string &int8Dot,
+                                             int64_t interleaveRows) {
+  // The interleaved layout is read only by the int8 GEMVs.
+  bool interleave = vectorizeMatmuls && int8Dot != "none" && interleaveRows > 1;
   return "qt-fuse-dequant, canonicalize, cse, "
-         "convert-llm-to-linalg, kv-lower-to-tensor, "
+         "convert-llm-to-linalg, kv-lower-to-tensor, " +
+         (interleave ? "qt-interleave-weights{rows=" +
+                           std::to_string(interleaveRows) + "}, "
+                     : std::string()) +
          "kvant-bind-abi{entry=" +
          entry + " target=" + target + "}, " +
          (vectorizeMatmuls
@@ -54,7 +66,8 @@ std::string kvant::getModelToBuffersPipeline(const std::string &entry,
 }
 
 std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
-                                  const std::string &int8Dot) {
+                                  const std::string &int8Dot,
+                                  int64_t interleaveRows) {
   // Kept as text so that each stage is a flag users can run, print and
   // replace with kvant-opt; the stages are:
   //   model level:  fuse dequantization, clean up
@@ -69,7 +82,7 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
   //   LLVM:         the LLVM dialect (vector reductions may be reassociated:
   //                 they are tree sums of f32 partial sums)
   std::string pipeline = getModelToBuffersPipeline(
-      entry, "cpu", /*vectorizeMatmuls=*/true, int8Dot);
+      entry, "cpu", /*vectorizeMatmuls=*/true, int8Dot, interleaveRows);
   // The int8 dot products and level lookups become the target's
   // instructions once buffers exist (the x86 forms are LLVM intrinsic calls).
   pipeline += std::string("qt-lower-int8-ops{target=") +
@@ -102,11 +115,13 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
 
 LogicalResult kvant::buildCPUPipeline(OpPassManager &pm,
                                       const std::string &entry, bool parallel,
-                                      const std::string &int8Dot) {
+                                      const std::string &int8Dot,
+                                      int64_t interleaveRows) {
   std::string errors;
   llvm::raw_string_ostream errorStream(errors);
-  if (failed(parsePassPipeline(getCPUPipeline(entry, parallel, int8Dot), pm,
-                               errorStream))) {
+  if (failed(parsePassPipeline(
+          getCPUPipeline(entry, parallel, int8Dot, interleaveRows), pm,
+          errorStream))) {
     llvm::errs() << "kvant: cannot build the CPU pipeline: " << errors << "\n";
     return failure();
   }
@@ -124,6 +139,6 @@ void kvant::registerPipelines() {
       "Compile an imported model to the LLVM dialect for the CPU",
       [](OpPassManager &pm, const CPUPipelineOptions &options) {
         (void)buildCPUPipeline(pm, options.entry, options.parallel,
-                               options.int8Dot);
+                               options.int8Dot, options.interleaveRows);
       });
 }

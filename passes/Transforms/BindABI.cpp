@@ -6,6 +6,8 @@
 #include "lib/Artifact/Descriptor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringExtras.h"
@@ -32,6 +34,7 @@ FailureOr<artifact::WeightDesc> describeWeight(StringRef name, Type type) {
       return failure();
     desc.type =
         llvm::StringRef(qt::stringifyGGUFFormat(scheme.getFormat())).upper();
+    desc.interleave = scheme.getInterleave();
     shape = q.getShape();
   } else {
     auto tensor = cast<RankedTensorType>(type);
@@ -61,6 +64,71 @@ MemRefType getWeightBufferType(Type type) {
   }
   auto tensor = cast<RankedTensorType>(type);
   return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+/// Emits `repack(%src, %dst, %offsets)`: for each weight whose type has
+/// interleaved rows (slot i of `weights`), the blocks of the file's layout
+/// at `src + offsets[i]` rearranged into the compute layout at
+/// `dst + offsets[i]` (see #qt.gguf's `interleave`); other bytes are left to
+/// the caller. Groups of rows are independent (an scf.parallel); each block
+/// moves as one vector of its bytes.
+void buildRepackFunction(OpBuilder &b, Location loc, StringRef name,
+                         ArrayRef<std::pair<int64_t, qt::QuantizedTensorType>>
+                             interleaved) {
+  Type i8 = b.getI8Type();
+  auto bytesType = MemRefType::get({ShapedType::kDynamic}, i8);
+  auto offsetsType = MemRefType::get({ShapedType::kDynamic}, b.getI64Type());
+  auto func = func::FuncOp::create(
+      b, loc, name,
+      b.getFunctionType({bytesType, bytesType, offsetsType}, {}));
+  func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  Block *body = func.addEntryBlock();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(body);
+  Value src = body->getArgument(0), dst = body->getArgument(1),
+        offsets = body->getArgument(2);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  for (auto [slot, type] : interleaved) {
+    auto scheme = cast<qt::GGUFSchemeAttr>(type.getScheme());
+    int64_t rows = scheme.getInterleave();
+    int64_t n = type.getShape()[0];
+    int64_t blocks = type.getShape()[1] / scheme.getBlockSize();
+    int64_t blockBytes = scheme.getBlockBytes();
+    Value index = arith::ConstantIndexOp::create(b, loc, slot);
+    Value offset = memref::LoadOp::create(b, loc, offsets, index);
+    Value shift = arith::IndexCastOp::create(b, loc, b.getIndexType(), offset);
+    Value from = memref::ViewOp::create(
+        b, loc, MemRefType::get({n, blocks, blockBytes}, i8), src, shift,
+        ValueRange{});
+    Value to = memref::ViewOp::create(
+        b, loc, MemRefType::get({n / rows, blocks, rows, blockBytes}, i8), dst,
+        shift, ValueRange{});
+    auto blockType = VectorType::get({blockBytes}, i8);
+    Value groups = arith::ConstantIndexOp::create(b, loc, n / rows);
+    scf::ParallelOp::create(
+        b, loc, ValueRange{zero}, ValueRange{groups}, ValueRange{one},
+        [&](OpBuilder &pb, Location ploc, ValueRange ivs) {
+          Value group = ivs[0];
+          Value rowsValue = arith::ConstantIndexOp::create(pb, ploc, rows);
+          Value firstRow = arith::MulIOp::create(pb, ploc, group, rowsValue);
+          Value blocksValue = arith::ConstantIndexOp::create(pb, ploc, blocks);
+          scf::ForOp::create(
+              pb, ploc, zero, blocksValue, one, ValueRange{},
+              [&](OpBuilder &fb, Location floc, Value block, ValueRange) {
+                for (int64_t r = 0; r < rows; ++r) {
+                  Value lane = arith::ConstantIndexOp::create(fb, floc, r);
+                  Value row = arith::AddIOp::create(fb, floc, firstRow, lane);
+                  Value bytes = vector::LoadOp::create(
+                      fb, floc, blockType, from, ValueRange{row, block, zero});
+                  vector::StoreOp::create(fb, floc, bytes, to,
+                                          ValueRange{group, block, lane, zero});
+                }
+                scf::YieldOp::create(fb, floc);
+              });
+        });
+  }
+  func::ReturnOp::create(b, loc);
 }
 
 struct BindABIPass : public kvant::impl::BindABIPassBase<BindABIPass> {
@@ -219,8 +287,24 @@ void BindABIPass::runOnOperation() {
                                              : "BF16";
   desc.cacheShape.assign(cacheType.getShape().begin(),
                          cacheType.getShape().end());
-  for (auto &[name, type] : weights)
-    desc.weights.push_back(*describeWeight(name, type));
+  SmallVector<std::pair<int64_t, qt::QuantizedTensorType>> interleaved;
+  for (auto [slot, entry] : llvm::enumerate(weights)) {
+    desc.weights.push_back(*describeWeight(entry.first, entry.second));
+    if (desc.weights.back().interleave != 1)
+      interleaved.push_back(
+          {slot, cast<qt::QuantizedTensorType>(entry.second)});
+  }
+  if (!interleaved.empty()) {
+    std::string repackName = entry + "_repack";
+    if (module.lookupSymbol(repackName)) {
+      module.emitError() << "the repack entry point @" << repackName
+                         << " would shadow an existing symbol";
+      return signalPassFailure();
+    }
+    b.setInsertionPointToEnd(module.getBody());
+    buildRepackFunction(b, loc, repackName, interleaved);
+    desc.repack = "_mlir_ciface_" + repackName;
+  }
   std::string text = desc.serialize();
   text.push_back('\0');
   b.setInsertionPointToEnd(module.getBody());

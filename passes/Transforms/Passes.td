@@ -33,6 +33,14 @@ def BindABIPass : Pass<"kvant-bind-abi", "::mlir::ModuleOp"> {
     `kvant_descriptor` (lib/Artifact/Descriptor.h), which lists the entry, the
     hyperparameters, the cache geometry and the weights in table order, so
     the runtime can check a GGUF file against the artifact before running it.
+
+    Weights whose type has interleaved rows (`qt-interleave-weights`) are
+    read in that compute layout, which the file does not store: the pass
+    then also emits `@<entry>_repack(%src: memref<?xi8>, %dst: memref<?xi8>,
+    %offsets: memref<?xi64>)`, which rearranges each such weight's blocks
+    from the file's bytes into `dst` at the same offset, and names it in the
+    descriptor (`repack`), with each weight's layout (`file` or
+    `interleave8`). The runtime calls it once at load.
   }];
   let options = [
     Option<"entry", "entry", "std::string", /*default=*/"\"forward\"",
@@ -44,6 +52,8 @@ def BindABIPass : Pass<"kvant-bind-abi", "::mlir::ModuleOp"> {
                            "::mlir::bufferization::BufferizationDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::LLVM::LLVMDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
                            "::kvant::qt::QtDialect"];
 }
 

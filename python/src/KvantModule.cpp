@@ -242,7 +242,7 @@ void compile(const std::string &input, bool inputIsText,
              const std::string &output, const std::string &target,
              int64_t context, const std::string &march, const std::string &emit,
              const std::string &clang, bool parallel,
-             const std::string &int8Dot) {
+             const std::string &int8Dot, int64_t interleaveRows) {
   CompileOptions options;
   if (inputIsText)
     options.inputText = input;
@@ -256,6 +256,7 @@ void compile(const std::string &input, bool inputIsText,
   options.clangPath = clang;
   options.parallel = parallel;
   options.int8Dot = int8Dot;
+  options.interleaveRows = interleaveRows;
   if (emit == "so")
     options.emit = EmitKind::SharedObject;
   else if (emit == "llvm-ir")
@@ -296,7 +297,7 @@ NB_MODULE(_kvant, m) {
   m.def("compile", &compile, nb::arg("input"), nb::arg("input_is_text"),
         nb::arg("output"), nb::arg("target"), nb::arg("context"),
         nb::arg("march"), nb::arg("emit"), nb::arg("clang"),
-        nb::arg("parallel"), nb::arg("int8_dot"));
+        nb::arg("parallel"), nb::arg("int8_dot"), nb::arg("interleave_rows"));
   m.def("default_clang", [] { return std::string(getDefaultClangPath()); });
 
   nb::class_<Tokenizer>(m, "Tokenizer")

@@ -20,7 +20,7 @@
 // CHECK: bufferization.materialize_in_destination %[[CT]] in restrict writable %[[C]]
 // CHECK: return
 // CHECK-NOT: qt.weight
-// CHECK: llvm.mlir.global external constant @kvant_descriptor("kvant-artifact 1\0Aentry _mlir_ciface_forward\0Atarget cpu\0Aarchitecture llama\0Ahparam dim 32\0Avocab 16\0Acache F32 1x2x8x1x32\0Aweight Q8_0 32x16 embd\0Aweight F32 32 norm\0A\00")
+// CHECK: llvm.mlir.global external constant @kvant_descriptor("kvant-artifact 2\0Aentry _mlir_ciface_forward\0Atarget cpu\0Aarchitecture llama\0Ahparam dim 32\0Avocab 16\0Acache F32 1x2x8x1x32\0Aweight Q8_0 32x16 file embd\0Aweight F32 32 file norm\0A\00")
 module attributes {kvant.architecture = "llama", kvant.hparams = {dim = 32 : i64}} {
   func.func @forward(%tokens: tensor<?xi32>, %pos: index, %cache: tensor<1x2x8x1x32xf32>)
       -> (tensor<?x16xf32>, tensor<1x2x8x1x32xf32>) {
@@ -63,5 +63,55 @@ module {
     %c = arith.constant dense<0.0> : tensor<1x16xf32>
     %d = tensor.cast %c : tensor<1x16xf32> to tensor<?x16xf32>
     return %d, %cache : tensor<?x16xf32>, tensor<1x2x8x1x32xf32>
+  }
+}
+
+// -----
+
+// A weight with interleaved rows is viewed as the file's bytes like any
+// other; the artifact gets the repack entry point that produces its layout,
+// and the descriptor names it and each weight's layout.
+// CHECK-LABEL: func.func @forward
+// CHECK: qt.from_bytes %{{.*}} : tensor<16x18xi8> -> !qt.tensor<16x32, #qt.gguf<q4_0, interleave = 8>>
+// CHECK-LABEL: func.func @forward_repack
+// CHECK-SAME: (%[[SRC:.*]]: memref<?xi8>, %[[DST:.*]]: memref<?xi8>, %[[OFF:.*]]: memref<?xi64>)
+// CHECK-SAME: attributes {llvm.emit_c_interface}
+// CHECK: %[[AT:.*]] = memref.load %[[OFF]][%c1{{.*}}]
+// CHECK: %[[SHIFT:.*]] = arith.index_cast %[[AT]] : i64 to index
+// CHECK: %[[FROM:.*]] = memref.view %[[SRC]][%[[SHIFT]]][] : memref<?xi8> to memref<16x1x18xi8>
+// CHECK: %[[TO:.*]] = memref.view %[[DST]][%[[SHIFT]]][] : memref<?xi8> to memref<2x1x8x18xi8>
+// CHECK: scf.parallel (%[[G:.*]]) = (%c0) to (%c2) step (%c1)
+// CHECK: %[[FIRST:.*]] = arith.muli %[[G]], %c8
+// CHECK: scf.for %[[B:.*]] = %c0 to %c1{{.*}} step %c1
+// CHECK: %[[ROW:.*]] = arith.addi %[[FIRST]], %c0
+// CHECK: %[[BYTES:.*]] = vector.load %[[FROM]][%[[ROW]], %[[B]], %c0] : memref<16x1x18xi8>, vector<18xi8>
+// CHECK: vector.store %[[BYTES]], %[[TO]][%[[G]], %[[B]], %c0{{.*}}, %c0] : memref<2x1x8x18xi8>, vector<18xi8>
+// CHECK-COUNT-7: vector.store
+// CHECK-NOT: vector.store
+// CHECK: return
+// CHECK: @kvant_descriptor("kvant-artifact 2{{.*}}\0Arepack _mlir_ciface_forward_repack\0Aweight Q8_0 32x16 file embd\0Aweight Q4_0 32x16 interleave8 out\0A\00")
+module {
+  func.func @forward(%tokens: tensor<?xi32>, %pos: index, %cache: tensor<1x2x8x1x32xf32>)
+      -> (tensor<?x16xf32>, tensor<1x2x8x1x32xf32>) {
+    %e = qt.weight "embd" : !qt.tensor<16x32, #qt.gguf<q8_0>>
+    %o = qt.weight "out" : !qt.tensor<16x32, #qt.gguf<q4_0, interleave = 8>>
+    %x = llm.embedding %e, %tokens : !qt.tensor<16x32, #qt.gguf<q8_0>>, tensor<?xi32> -> tensor<?x32xf32>
+    %l = qt.matmul %x, %o : tensor<?x32xf32>, !qt.tensor<16x32, #qt.gguf<q4_0, interleave = 8>> -> tensor<?x16xf32>
+    return %l, %cache : tensor<?x16xf32>, tensor<1x2x8x1x32xf32>
+  }
+}
+
+// -----
+
+// expected-error @+1 {{the repack entry point @forward_repack would shadow an existing symbol}}
+module {
+  func.func @forward_repack() { return }
+  func.func @forward(%tokens: tensor<?xi32>, %pos: index, %cache: tensor<1x2x8x1x32xf32>)
+      -> (tensor<?x16xf32>, tensor<1x2x8x1x32xf32>) {
+    %e = qt.weight "embd" : !qt.tensor<16x32, #qt.gguf<q8_0>>
+    %o = qt.weight "out" : !qt.tensor<16x32, #qt.gguf<q4_0, interleave = 8>>
+    %x = llm.embedding %e, %tokens : !qt.tensor<16x32, #qt.gguf<q8_0>>, tensor<?xi32> -> tensor<?x32xf32>
+    %l = qt.matmul %x, %o : tensor<?x32xf32>, !qt.tensor<16x32, #qt.gguf<q4_0, interleave = 8>> -> tensor<?x16xf32>
+    return %l, %cache : tensor<?x16xf32>, tensor<1x2x8x1x32xf32>
   }
 }

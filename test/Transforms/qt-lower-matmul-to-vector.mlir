@@ -239,3 +239,63 @@ func.func @iq4_nl_int8(%x: tensor<1x64xf32>, %b: tensor<4x36xi8>) -> tensor<1x4x
   %y = qt.matmul %x, %w : tensor<1x64xf32>, !qt.tensor<4x64, #qt.gguf<iq4_nl>> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
+
+// -----
+
+// Rows interleaved by 8 (qt-interleave-weights), int8 activations: one
+// parallel iteration per group of 8 rows, the bytes viewed as
+// [N / 8, blocks, 8, blockBytes]; per block the 8 rows' dots sum to the 8
+// lanes of one vector (a transposing tree of shuffles), scaled by the rows'
+// f16 scales gathered into one vector: one accumulator, lane r for row r.
+// Without int8 activations the layout has no reader here.
+// CHECK-LABEL: func.func @q4_0_rows8
+// CHECK: qt.matmul
+// INT8-LABEL: func.func @q4_0_rows8
+// INT8: %[[FLAT:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1]] : tensor<16x36xi8> into tensor<576xi8>
+// INT8: %[[VIEW:.*]] = tensor.expand_shape %[[FLAT]] {{\[}}[0, 1, 2, 3]] output_shape [2, 2, 8, 18]
+// INT8: scf.forall (%[[G:.*]]) in (2)
+// INT8: scf.for %[[B:.*]] = %c0 to %c2 step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<8xf32>)
+// INT8: vector.transfer_read %[[VIEW]][%[[G]], %[[B]], %c0, %c0]
+// INT8: vector.transfer_read %[[VIEW]][%[[G]], %[[B]], %c7, %c2]
+// INT8: %[[HALVES:.*]] = vector.from_elements %{{.*}} : vector<8xf16>
+// INT8: %[[SCALES:.*]] = arith.extf %[[HALVES]] : vector<8xf16> to vector<8xf32>
+// INT8-COUNT-8: qt.dot_i8
+// INT8: vector.shuffle %{{.*}}, %{{.*}} [0, 8, 1, 9, 4, 12, 5, 13] : vector<8xi32>, vector<8xi32>
+// INT8: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 8, 9, 4, 5, 12, 13] : vector<8xi32>, vector<8xi32>
+// INT8: %[[LO:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xi32>, vector<8xi32>
+// INT8: %[[HI:.*]] = vector.shuffle %{{.*}}, %{{.*}} [4, 5, 6, 7, 12, 13, 14, 15] : vector<8xi32>, vector<8xi32>
+// INT8: %[[SUM:.*]] = arith.addi %[[LO]], %[[HI]] : vector<8xi32>
+// INT8: %[[ROWSCALES:.*]] = arith.mulf %[[SCALES]], %{{.*}} : vector<8xf32>
+// INT8: %[[SUMF:.*]] = arith.sitofp %[[SUM]] : vector<8xi32> to vector<8xf32>
+// INT8: vector.fma %[[ROWSCALES]], %[[SUMF]], %[[ACC]] : vector<8xf32>
+// INT8-NOT: vector.reduction
+// INT8: vector.extract %{{.*}}[7] : f32 from vector<8xf32>
+// INT8: scf.forall.in_parallel
+func.func @q4_0_rows8(%x: tensor<1x64xf32>) -> tensor<1x16xf32> {
+  %w = qt.weight "w" : !qt.tensor<16x64, #qt.gguf<q4_0, interleave = 8>>
+  %y = qt.matmul %x, %w : tensor<1x64xf32>, !qt.tensor<16x64, #qt.gguf<q4_0, interleave = 8>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+// q4_k with rows interleaved: each row's groups, weighted by its integer
+// scales, add up as integers over the block; one tree and one conversion
+// per block; the block mins of the 8 rows meet the activations' group sums
+// and sum per row with the same tree in f32.
+// INT8-LABEL: func.func @q4_k_rows8
+// INT8: scf.forall
+// INT8-COUNT-64: qt.dot_i8 %{{.*}}, %{{.*}} {unsigned_lhs}
+// INT8: %[[SUPER:.*]] = arith.extf %{{.*}} : vector<8xf16> to vector<8xf32>
+// INT8: vector.shuffle %{{.*}}, %{{.*}} [0, 8, 1, 9, 4, 12, 5, 13] : vector<8xi32>, vector<8xi32>
+// INT8: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
+// INT8-NOT: arith.sitofp
+// INT8: vector.shuffle %{{.*}}, %{{.*}} [0, 8, 1, 9, 4, 12, 5, 13] : vector<8xf32>, vector<8xf32>
+// INT8: arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
+// INT8-NOT: vector.reduction
+// INT8: scf.forall.in_parallel
+func.func @q4_k_rows8(%x: tensor<1x512xf32>) -> tensor<1x16xf32> {
+  %w = qt.weight "w" : !qt.tensor<16x512, #qt.gguf<q4_k, interleave = 8>>
+  %y = qt.matmul %x, %w : tensor<1x512xf32>, !qt.tensor<16x512, #qt.gguf<q4_k, interleave = 8>> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}

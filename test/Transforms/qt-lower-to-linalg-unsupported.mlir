@@ -26,3 +26,13 @@ func.func @dequantize_grouped(%q: !qt.tensor<4x64, #qt.grouped<i8, group = 32, s
   %d = qt.dequantize %q : !qt.tensor<4x64, #qt.grouped<i8, group = 32, scale = f32>> -> tensor<4x64xf32>
   return %d : tensor<4x64xf32>
 }
+
+// -----
+
+// Interleaved rows are read by qt-lower-matmul-to-vector's int8 GEMVs only.
+func.func @matmul_interleaved(%x: tensor<1x64xf32>) -> tensor<1x8xf32> {
+  %w = qt.weight "w" : !qt.tensor<8x64, #qt.gguf<q4_0, interleave = 8>>
+  // expected-error @+1 {{'qt.matmul' op lowering of q4_0 (rows interleaved by 8) to linalg is not implemented yet}}
+  %y = qt.matmul %x, %w : tensor<1x64xf32>, !qt.tensor<8x64, #qt.gguf<q4_0, interleave = 8>> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}

@@ -15,6 +15,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LLVM_BIN = "/usr/lib/llvm-22/bin"
@@ -134,18 +135,35 @@ def qt_matmul_ir(name, btype, xshape, yshape, wtype, dynamic):
     return helper, body
 
 
-def qt_cases_module(fmt, cases):
+def interleave_blocks(raw, block_bytes, rows):
+    """`raw` ([N, row bytes] of a GGUF block format) in the layout
+    `#qt.gguf<..., interleave = rows>`, written from that attribute's documentation: per
+    group of `rows` rows, block b of row r at block b * rows + r of the group. Same shape."""
+    n, row_bytes = raw.shape
+    blocks = row_bytes // block_bytes
+    grouped = raw.reshape(n // rows, rows, blocks, block_bytes)
+    return np.ascontiguousarray(grouped.transpose(0, 2, 1, 3)).reshape(n, row_bytes)
+
+
+def qt_cases_module(fmt, cases, interleave=1):
     """A module whose @main computes and prints (bit-exactly, in order) one result per case
     of `cases`, each (name, raw, wshape, x, dynamic) with `raw` the bytes of a `wshape` weight
     in the GGUF format `fmt`: `qt.dequantize` of it when `x` is None, else
-    `qt.matmul(x, weight)` (through a function with a dynamic M when `dynamic`)."""
-    scheme = f"#qt.gguf<{fmt.lower()}>"
+    `qt.matmul(x, weight)` (through a function with a dynamic M when `dynamic`). With
+    `interleave` > 1, matmul weights whose row count it divides are stored with their rows
+    interleaved (`#qt.gguf<fmt, interleave = R>`, bytes rearranged by interleave_blocks)."""
+    block_bytes = GGML_QUANT_SIZES[getattr(GGMLQuantizationType, fmt)][1]
 
-    def qtype(shape):
-        return "!qt.tensor<" + "x".join(map(str, shape)) + f", {scheme}>"
+    def qtype(shape, rows=1):
+        layout = f", interleave = {rows}" if rows > 1 else ""
+        return ("!qt.tensor<" + "x".join(map(str, shape)) +
+                f", #qt.gguf<{fmt.lower()}{layout}>>")
 
     helpers, body = [], []
     for name, raw, wshape, x, dynamic in cases:
+        rows = interleave if x is not None and wshape[0] % interleave == 0 else 1
+        if rows > 1:
+            raw = interleave_blocks(raw, block_bytes, rows)
         btype = mlir_tensor_type(raw.shape, "i8")
         body.append(f"    %{name}_b = arith.constant {dense_hex(raw)} : {btype}\n")
         if x is None:
@@ -157,7 +175,8 @@ def qt_cases_module(fmt, cases):
         yshape = x.shape[:-1] + (wshape[0],)
         body.append(f"    %{name}_x = arith.constant {dense_hex(x)} : "
                     f"{mlir_tensor_type(x.shape, 'f32')}\n")
-        helper, matmul = qt_matmul_ir(name, btype, x.shape, yshape, qtype(wshape), dynamic)
+        helper, matmul = qt_matmul_ir(name, btype, x.shape, yshape, qtype(wshape, rows),
+                                      dynamic)
         helpers.append(helper)
         body.append(matmul)
         body.append(print_f32_bits(name, f"%{name}_y", yshape))

@@ -52,8 +52,11 @@ def has_avx2():
         return False
 
 
-# How the lowering computes: f32 math (serial or OpenMP), or int8 dot products.
-MODES = ["serial", "openmp", "generic", "avx2"]
+# How the lowering computes: f32 math (serial or OpenMP), or int8 dot products; the rows8
+# modes store the weights with rows interleaved by 8 (qt-interleave-weights' layout).
+MODES = ["serial", "openmp", "generic", "avx2", "rows8-avx2", "rows8-openmp"]
+INTERLEAVE_FORMATS = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "TQ1_0", "TQ2_0",
+                      "IQ4_NL", "MXFP4"}
 RTOL = 1e-4
 
 
@@ -151,11 +154,15 @@ SUPERBLOCK_CASES = [
 
 def run_block_format(fmt, mode, cases, make_raw, seed):
     require_kvant_opt()
-    if mode == "avx2" and not has_avx2():
+    if mode in ("avx2", "rows8-avx2") and not has_avx2():
         pytest.skip("this CPU has no AVX2")
+    interleave = 8 if mode.startswith("rows8") else 1
+    if interleave > 1 and fmt not in INTERLEAVE_FORMATS:
+        pytest.skip(f"{fmt} has two scales per group: its rows are not interleaved")
     qtype = getattr(GGMLQuantizationType, fmt)
     rng = np.random.default_rng(seed)
-    int8_dot = mode if mode in ("generic", "avx2") else "none"
+    int8_dot = {"generic": "generic", "avx2": "avx2", "rows8-avx2": "avx2",
+                "rows8-openmp": "generic"}.get(mode, "none")
     inputs, refs = [], {}
     for name, wshape, xshape, dynamic in cases:
         raw = make_raw(rng, wshape)
@@ -166,13 +173,15 @@ def run_block_format(fmt, mode, cases, make_raw, seed):
         if int8_dot != "none":  # in float32 as kvant, dequantized in float64
             xs = quantize_activations(xs, ACTIVATION_BLOCK.get(fmt, 32))
         refs[name] = xs @ deq.T
-    module = qt_cases_module(fmt, inputs)
+    module = qt_cases_module(fmt, inputs, interleave)
+    if interleave > 1:
+        assert "interleave = 8" in module
     int8 = "true" if int8_dot != "none" else "false"
     lowered = run_opt(module, [f"--qt-lower-matmul-to-vector=int8-activations={int8}"])
     # Q2_K's per-16 mins need the int8 path's activation sums per 16.
     if fmt != "Q2_K" or int8 == "true":
         assert "qt.matmul" not in lowered, f"a {fmt} matmul was left to the reference lowering"
-    results = run_vectorized(module, mode == "openmp", int8_dot)
+    results = run_vectorized(module, mode in ("openmp", "rows8-openmp"), int8_dot)
     assert len(results) == len(cases)
     for (name, *_), y in zip(cases, results):
         check(f"{fmt} {mode} {name}", y, refs[name])

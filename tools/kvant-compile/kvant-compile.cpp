@@ -56,6 +56,13 @@ static cl::opt<std::string> int8Dot(
              "(avx2 when --march has AVX2, else none), none (f32 math on float "
              "activations), generic or avx2"),
     cl::init("auto"));
+static cl::opt<int64_t> interleaveRows(
+    "interleave-rows",
+    cl::desc("CPU with int8 dot products: store the blocks of this many "
+             "consecutive rows of each matmul weight together (8, the "
+             "default, which the runtime repacks at load), or 1 to read the "
+             "file's layout"),
+    cl::init(8));
 static cl::opt<std::string> clangPath("clang",
                                       cl::desc("clang used to optimize and "
                                                "link"),
@@ -80,6 +87,7 @@ int main(int argc, char **argv) {
   options.march = march;
   options.parallel = parallel;
   options.int8Dot = int8Dot;
+  options.interleaveRows = interleaveRows;
   options.clangPath = clangPath;
   options.diagnostics = &errs();
   std::string error;

@@ -68,13 +68,33 @@ def Qt_GGUFSchemeAttr : Qt_Attr<"GGUFScheme", "gguf", [
     each block is stored exactly as in a GGUF file (e.g. Q8_0: an f16 scale
     followed by 32 int8 quants, 34 bytes for 32 elements).
 
+    `interleave = R` (a compute layout, R > 1, for a matrix [N, K] with N a
+    multiple of R) keeps every block's bytes but reorders whole blocks: the
+    R rows of each group `g` are stored together, block `b` of row
+    `g * R + r` at block index `(g * K / B + b) * R + r` of the matrix. A
+    GEMV then reads one stream per R rows and accumulates R rows in the
+    lanes of one register. The artifact's repack entry point produces it
+    from the file's layout at load (see `qt-interleave-weights`).
+
     ```mlir
     !w = !qt.tensor<4096x4096, #qt.gguf<q8_0>>
     !k = !qt.tensor<11008x4096, #qt.gguf<q4_k>>
+    !r = !qt.tensor<5632x2048, #qt.gguf<q4_0, interleave = 8>>
     ```
   }];
-  let parameters = (ins EnumParameter<Qt_GGUFFormat>:$format);
-  let assemblyFormat = "`<` $format `>`";
+  let parameters = (ins EnumParameter<Qt_GGUFFormat>:$format,
+                        DefaultValuedParameter<"int64_t", "1">:$interleave);
+  let builders = [
+    AttrBuilder<(ins "GGUFFormat":$format), [{
+      return $_get($_ctxt, format, 1);
+    }]>
+  ];
+  let assemblyFormat = "`<` $format (`,` `interleave` `=` $interleave^)? `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Rows whose blocks are stored interleaved (1: the file's layout).
+    bool isInterleaved() const { return getInterleave() > 1; }
+  }];
 }
 
 def Qt_GroupedSchemeAttr : Qt_Attr<"GroupedScheme", "grouped", [

@@ -42,6 +42,14 @@ void QtDialect::initialize() {
 // GGUFSchemeAttr
 //===----------------------------------------------------------------------===//
 
+LogicalResult
+GGUFSchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                       GGUFFormat format, int64_t interleave) {
+  if (interleave < 1)
+    return emitError() << "interleave must be at least 1, got " << interleave;
+  return success();
+}
+
 int64_t GGUFSchemeAttr::getBlockSize() const {
   return getGGUFBlockLayout(getFormat()).blockSize;
 }
@@ -56,7 +64,10 @@ Type GGUFSchemeAttr::getStorageType() const {
 }
 
 std::string GGUFSchemeAttr::getFormatName() const {
-  return stringifyGGUFFormat(getFormat()).str();
+  std::string name = stringifyGGUFFormat(getFormat()).str();
+  if (isInterleaved())
+    name += " (rows interleaved by " + std::to_string(getInterleave()) + ")";
+  return name;
 }
 
 //===----------------------------------------------------------------------===//
@@ -174,6 +185,19 @@ QuantizedTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "innermost dimension " << inner
                        << " is not a multiple of the block size " << block
                        << " of " << scheme.getFormatName();
+  if (auto gguf = dyn_cast<GGUFSchemeAttr>(scheme);
+      gguf && gguf.isInterleaved()) {
+    if (shape.size() != 2)
+      return emitError() << "interleaved rows need a matrix, got rank "
+                         << shape.size();
+    int64_t rows = shape.front();
+    if (ShapedType::isDynamic(rows) || rows % gguf.getInterleave() != 0)
+      return emitError() << "interleave " << gguf.getInterleave()
+                         << " needs a static row count that it divides, got "
+                         << (ShapedType::isDynamic(rows)
+                                 ? std::string("?")
+                                 : std::to_string(rows));
+  }
   return success();
 }
 

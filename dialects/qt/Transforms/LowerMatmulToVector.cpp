@@ -52,22 +52,24 @@ namespace {
 /// Elements per QuantGroup, and per block of quantized activations.
 static constexpr int64_t kGroupSize = 32;
 
-/// What a block decoder sees: the weight's bytes viewed as
-/// [N, blocks, blockBytes] and the block (row, block) being decoded. Reads
-/// are in-bounds vector.transfer_reads of bytes; integer work stays in i8
-/// vectors of kGroupSize quants; scalar scales are f32.
+/// What a block decoder sees: the weight's bytes viewed with the block's
+/// bytes innermost ([N, blocks, blockBytes], or [N / 8, blocks, 8,
+/// blockBytes] for interleaved rows) and the index of the block being
+/// decoded in the outer dimensions. Reads are in-bounds
+/// vector.transfer_reads of bytes; integer work stays in i8 vectors of
+/// kGroupSize quants; scalar scales are f32.
 class BlockReader {
 public:
-  BlockReader(OpBuilder &b, Location loc, Value view, Value row, Value block)
-      : b(b), loc(loc), view(view), row(row), block(block) {}
+  BlockReader(OpBuilder &b, Location loc, Value view, ValueRange block)
+      : b(b), loc(loc), view(view), block(block) {}
 
   /// `count` bytes of the block from byte `offset`.
   Value bytes(int64_t offset, int64_t count) {
     auto type = VectorType::get({count}, b.getI8Type());
-    Value at = arith::ConstantIndexOp::create(b, loc, offset);
+    SmallVector<Value> at(block);
+    at.push_back(arith::ConstantIndexOp::create(b, loc, offset));
     Value pad = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
-    return vector::TransferReadOp::create(b, loc, type, view,
-                                          ValueRange{row, block, at}, pad,
+    return vector::TransferReadOp::create(b, loc, type, view, at, pad,
                                           ArrayRef<bool>{true});
   }
 
@@ -173,7 +175,8 @@ public:
 private:
   OpBuilder &b;
   Location loc;
-  Value view, row, block;
+  Value view;
+  SmallVector<Value> block;
 };
 
 /// 32 consecutive weights of a block in integer form: weight i is
@@ -598,11 +601,14 @@ struct VectorFormat {
   /// Only with int8 activations (Q2_K: its mins per 16 elements need the
   /// activations' sums per 16); float activations go element-wise.
   bool needsInt8 = false;
+  /// Readable with interleaved rows: every group has one scale (no
+  /// scaleHigh), so that a group's dots of 8 rows sum to one lane each.
+  bool interleavable = true;
 };
 
 /// The vector description of `scheme`'s format, if this lowering knows it.
-static std::optional<VectorFormat> getVectorFormat(GGUFSchemeAttr scheme) {
-  switch (scheme.getFormat()) {
+static std::optional<VectorFormat> getVectorFormat(GGUFFormat format) {
+  switch (format) {
   case GGUFFormat::Q8_0:
     return VectorFormat{decodeQ8_0};
   case GGUFFormat::Q4_0:
@@ -615,9 +621,12 @@ static std::optional<VectorFormat> getVectorFormat(GGUFSchemeAttr scheme) {
     return VectorFormat{decodeQ5_1, /*hasMin=*/true};
   case GGUFFormat::Q2_K:
     return VectorFormat{decodeQ2_K, /*hasMin=*/true, /*sumWidth=*/16,
-                        /*activationGroups=*/1, /*needsInt8=*/true};
+                        /*activationGroups=*/1, /*needsInt8=*/true,
+                        /*interleavable=*/false};
   case GGUFFormat::Q3_K:
-    return VectorFormat{decodeQ3_K};
+    return VectorFormat{decodeQ3_K, /*hasMin=*/false, kGroupSize,
+                        /*activationGroups=*/1, /*needsInt8=*/false,
+                        /*interleavable=*/false};
   case GGUFFormat::Q4_K:
     return VectorFormat{decodeQ4_K, /*hasMin=*/true, kGroupSize,
                         /*activationGroups=*/8};
@@ -625,7 +634,9 @@ static std::optional<VectorFormat> getVectorFormat(GGUFSchemeAttr scheme) {
     return VectorFormat{decodeQ5_K, /*hasMin=*/true, kGroupSize,
                         /*activationGroups=*/8};
   case GGUFFormat::Q6_K:
-    return VectorFormat{decodeQ6_K};
+    return VectorFormat{decodeQ6_K, /*hasMin=*/false, kGroupSize,
+                        /*activationGroups=*/1, /*needsInt8=*/false,
+                        /*interleavable=*/false};
   case GGUFFormat::TQ1_0:
     return VectorFormat{decodeTQ1_0, /*hasMin=*/true, kGroupSize,
                         /*activationGroups=*/8};
@@ -868,7 +879,10 @@ static Value buildFloatGroupDot(OpBuilder &b, Location loc, const QuantGroup &g,
 struct RowDecoder {
   int64_t blockSize;
   int64_t blocks;
-  std::function<void(OpBuilder &, Location, Value, Value, BlockGroups &)>
+  /// Decodes the block at an index of the outer dimensions of the weight's
+  /// byte view: (row, block), or (row / 8, block, row % 8) for interleaved
+  /// rows.
+  std::function<void(OpBuilder &, Location, ValueRange, BlockGroups &)>
       decodeGroups;
   std::function<Value(OpBuilder &, Location, Value, Value)> decodeFloat;
 };
@@ -952,7 +966,8 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
         }
         SmallVector<BlockGroups> decoded(numWeightRows);
         for (int64_t r = 0; r < numWeightRows; ++r) {
-          decoder.decodeGroups(bb, bloc, weightRows[r], block, decoded[r]);
+          decoder.decodeGroups(bb, bloc, ValueRange{weightRows[r], block},
+                               decoded[r]);
           // The f32 path takes block mins one group at a time.
           if (decoded[r].mins && !acts.quantized)
             for (auto [g, group] : llvm::enumerate(decoded[r].groups))
@@ -1102,6 +1117,217 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
   return sums;
 }
 
+/// A vector whose lane r is the sum of the lanes of `vectors[r]`, for
+/// kDotLanes vectors of kDotLanes i32 or f32 lanes: a transposing tree that
+/// adds pairs of 32-bit, then of 64-bit lanes within each 128-bit half
+/// (AVX2's unpck{l,h}dq and unpck{l,h}qdq), then the two halves. Lane r of
+/// each level holds a partial sum of vectors[r % (2, 4, 8)].
+static Value sumEachVector(OpBuilder &b, Location loc,
+                           ArrayRef<Value> vectors) {
+  assert(vectors.size() == kDotLanes && "one vector per lane");
+  bool isFloat = isa<FloatType>(getElementTypeOrSelf(vectors[0].getType()));
+  auto level = [&](ArrayRef<Value> in, ArrayRef<int64_t> low,
+                   ArrayRef<int64_t> high) {
+    SmallVector<Value> out;
+    for (size_t i = 0; i < in.size(); i += 2) {
+      Value l = vector::ShuffleOp::create(b, loc, in[i], in[i + 1], low);
+      Value h = vector::ShuffleOp::create(b, loc, in[i], in[i + 1], high);
+      out.push_back(isFloat ? arith::AddFOp::create(b, loc, l, h).getResult()
+                            : arith::AddIOp::create(b, loc, l, h).getResult());
+    }
+    return out;
+  };
+  SmallVector<Value> pairs = level(vectors, {0, 8, 1, 9, 4, 12, 5, 13},
+                                   {2, 10, 3, 11, 6, 14, 7, 15});
+  SmallVector<Value> quads = level(pairs, {0, 1, 8, 9, 4, 5, 12, 13},
+                                   {2, 3, 10, 11, 6, 7, 14, 15});
+  return level(quads, {0, 1, 2, 3, 8, 9, 10, 11},
+               {4, 5, 6, 7, 12, 13, 14, 15})[0];
+}
+
+/// The f32 `scalars` (one per lane) as a vector<kDotLanes x f32>. Scales
+/// that the decoders read as f16 and extended are gathered as f16 and
+/// converted together (one vcvtph2ps instead of one per row).
+static Value buildLaneVector(OpBuilder &b, Location loc,
+                             ArrayRef<Value> scalars) {
+  auto type = VectorType::get({kDotLanes}, b.getF32Type());
+  SmallVector<Value> halves;
+  for (Value v : scalars)
+    if (auto ext = v.getDefiningOp<arith::ExtFOp>();
+        ext && ext.getIn().getType().isF16())
+      halves.push_back(ext.getIn());
+  if (halves.size() == scalars.size()) {
+    auto halfType = VectorType::get({kDotLanes}, b.getF16Type());
+    Value packed = vector::FromElementsOp::create(b, loc, halfType, halves);
+    return arith::ExtFOp::create(b, loc, type, packed);
+  }
+  return vector::FromElementsOp::create(b, loc, type, scalars);
+}
+
+/// The GEMV of kDotLanes interleaved weight rows (group `rowGroup` of the
+/// byte view [N / 8, blocks, 8, blockBytes]) with the int8 activation rows
+/// `first .. first + count`. Per block, the rows' groups meet the
+/// activations with qt.dot_i8 and the rows' dots sum to the lanes of one
+/// vector (sumEachVector), scaled by the rows' scales (a lane vector) in
+/// one fma: one weight stream and one accumulator per activation row,
+/// lane r for weight row 8 * rowGroup + r. Blocks whose groups share the
+/// activations' scale (q8_K) add their groups' weighted dots as integers
+/// first, as buildBlockLoop does.
+static SmallVector<Value>
+buildInterleavedBlockLoop(OpBuilder &b, Location loc,
+                          const QuantizedActivations &q, Value rowGroup,
+                          Value first, int64_t count,
+                          const RowDecoder &decoder) {
+  Type f32 = b.getF32Type();
+  auto accType = VectorType::get({kDotLanes}, f32);
+  auto dotType = VectorType::get({kDotLanes}, b.getI32Type());
+  int64_t size = decoder.blockSize;
+  int64_t groupsPerBlock = size / kGroupSize;
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value blocks = arith::ConstantIndexOp::create(b, loc, decoder.blocks);
+  Value zeros = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
+  Value i8Pad = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
+  Value f32Pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+
+  SmallVector<Value> rows;
+  for (int64_t t = 0; t < count; ++t) {
+    Value offset = arith::ConstantIndexOp::create(b, loc, t);
+    rows.push_back(arith::AddIOp::create(b, loc, first, offset));
+  }
+  SmallVector<Value> inits(count, zeros);
+  auto loop = scf::ForOp::create(
+      b, loc, zero, blocks, one, inits,
+      [&](OpBuilder &bb, Location bloc, Value block, ValueRange accs) {
+        SmallVector<Value> next(accs.begin(), accs.end());
+        SmallVector<BlockGroups> decoded(kDotLanes);
+        for (int64_t r = 0; r < kDotLanes; ++r) {
+          Value lane = arith::ConstantIndexOp::create(bb, bloc, r);
+          decoder.decodeGroups(bb, bloc, ValueRange{rowGroup, block, lane},
+                               decoded[r]);
+        }
+        // Every row of a format decodes to the same structure.
+        const BlockGroups &shape = decoded.front();
+        bool sharesScale =
+            shape.superScale && q.groupsPerScale == groupsPerBlock;
+        auto lanes = [&](auto getter) {
+          SmallVector<Value> scalars;
+          for (const BlockGroups &d : decoded)
+            scalars.push_back(getter(d));
+          return buildLaneVector(bb, bloc, scalars);
+        };
+        auto scaleAt = [&](int64_t t, Value g) -> Value {
+          Value index = g;
+          if (q.groupsPerScale != 1) {
+            Value per = arith::ConstantIndexOp::create(bb, bloc,
+                                                       q.groupsPerScale);
+            index = arith::DivUIOp::create(bb, bloc, g, per);
+          }
+          return tensor::ExtractOp::create(bb, bloc, q.scales,
+                                           ValueRange{rows[t], index});
+        };
+        auto scaledFma = [&](Value &acc, Value laneScales, Value factor,
+                             Value sum) {
+          Value splat = vector::BroadcastOp::create(bb, bloc, accType, factor);
+          Value scales = arith::MulFOp::create(bb, bloc, laneScales, splat);
+          Value sumF = arith::SIToFPOp::create(bb, bloc, accType, sum);
+          acc = vector::FMAOp::create(bb, bloc, scales, sumF, acc);
+        };
+
+        Value groupsValue =
+            arith::ConstantIndexOp::create(bb, bloc, groupsPerBlock);
+        Value firstGroup = arith::MulIOp::create(bb, bloc, block, groupsValue);
+        SmallVector<SmallVector<Value>> intSums(
+            count, SmallVector<Value>(kDotLanes));
+        for (int64_t index = 0; index < groupsPerBlock; ++index) {
+          Value gOffset = arith::ConstantIndexOp::create(bb, bloc, index);
+          Value g = arith::AddIOp::create(bb, bloc, firstGroup, gOffset);
+          Value width = arith::ConstantIndexOp::create(bb, bloc, kGroupSize);
+          Value col = arith::MulIOp::create(bb, bloc, g, width);
+          const QuantGroup &groupShape = shape.groups[index];
+          Value laneScales, laneMins;
+          if (!sharesScale)
+            laneScales = lanes(
+                [&](const BlockGroups &d) { return d.groups[index].scale; });
+          if (groupShape.min)
+            laneMins = lanes(
+                [&](const BlockGroups &d) { return d.groups[index].min; });
+          for (int64_t t = 0; t < count; ++t) {
+            Value xq = vector::TransferReadOp::create(
+                bb, bloc, VectorType::get({kGroupSize}, bb.getI8Type()),
+                q.quants, ValueRange{rows[t], col}, i8Pad,
+                ArrayRef<bool>{true});
+            SmallVector<Value> dots;
+            for (const BlockGroups &d : decoded) {
+              auto dot = DotI8Op::create(bb, bloc, dotType,
+                                         d.groups[index].quants, xq);
+              dot.setUnsignedLhs(d.groups[index].isUnsigned);
+              dots.push_back(dot);
+            }
+            if (sharesScale) {
+              // Weighted by each row's integer scale of this group, summed
+              // over the block's groups before one conversion.
+              for (auto [r, d] : llvm::enumerate(decoded)) {
+                Value weighted = dots[r];
+                if (d.intScales) {
+                  Value scale = vector::ExtractOp::create(
+                      bb, bloc, d.intScales, ArrayRef<int64_t>{index});
+                  Value splat =
+                      vector::BroadcastOp::create(bb, bloc, dotType, scale);
+                  weighted = arith::MulIOp::create(bb, bloc, dots[r], splat);
+                }
+                Value &sum = intSums[t][r];
+                sum = sum ? arith::AddIOp::create(bb, bloc, sum, weighted)
+                                .getResult()
+                          : weighted;
+              }
+              continue;
+            }
+            scaledFma(next[t], laneScales, scaleAt(t, g),
+                      sumEachVector(bb, bloc, dots));
+            if (laneMins) {
+              // min * sum(x) per row: the activations' group sum (d_x times
+              // the sum of the quants) times each row's min.
+              Value xsum = tensor::ExtractOp::create(bb, bloc, q.sums,
+                                                     ValueRange{rows[t], g});
+              Value splat =
+                  vector::BroadcastOp::create(bb, bloc, accType, xsum);
+              next[t] = vector::FMAOp::create(bb, bloc, laneMins, splat,
+                                              next[t]);
+            }
+          }
+        }
+        if (sharesScale) {
+          Value superScales =
+              lanes([](const BlockGroups &d) { return d.superScale; });
+          for (int64_t t = 0; t < count; ++t)
+            scaledFma(next[t], superScales, scaleAt(t, firstGroup),
+                      sumEachVector(bb, bloc, intSums[t]));
+        }
+        // Block mins: each row's mins (lane g for group g) times the
+        // activations' group sums, summed per row into its lane.
+        if (shape.mins) {
+          auto minsType = cast<VectorType>(shape.mins.getType());
+          assert(minsType.getDimSize(0) == kDotLanes &&
+                 q.sumWidth == kGroupSize && "one min per group of 32");
+          for (int64_t t = 0; t < count; ++t) {
+            Value xsums = vector::TransferReadOp::create(
+                bb, bloc, minsType, q.sums, ValueRange{rows[t], firstGroup},
+                f32Pad, ArrayRef<bool>{true});
+            SmallVector<Value> products;
+            for (const BlockGroups &d : decoded)
+              products.push_back(
+                  arith::MulFOp::create(bb, bloc, d.mins, xsums));
+            next[t] = arith::AddFOp::create(
+                bb, bloc, next[t], sumEachVector(bb, bloc, products));
+          }
+        }
+        scf::YieldOp::create(bb, bloc, next);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
 /// Weight rows that one parallel iteration handles together, each activation
 /// block read once for all of them. 1: measured on the TinyLlama-1.1B shape
 /// (Q4_0, AVX2, 2 threads), 2 rows per iteration decoded at 16 tok/s and 8 at
@@ -1114,10 +1340,13 @@ static constexpr int64_t kWeightRowTile = 1;
 /// the loops in this file's header: weight rows in pairs (when N is even),
 /// rows of x in tiles of kRowTile that share each decoded weight block, then
 /// the remaining rows one at a time. Accumulates in f32 and converts to the
-/// destination's element type once per element.
+/// destination's element type once per element. With `interleaved`, the
+/// weight's rows are interleaved by kDotLanes (and the activations
+/// quantized): each parallel iteration is one group of rows.
 static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
                            Value init, OpFoldResult rows,
-                           const RowDecoder &decoder, bool accumulate) {
+                           const RowDecoder &decoder, bool accumulate,
+                           bool interleaved = false) {
   Type f32 = b.getF32Type();
   auto initType = cast<RankedTensorType>(init.getType());
   Type outElement = initType.getElementType();
@@ -1125,6 +1354,8 @@ static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
   std::optional<int64_t> staticRows = getConstantIntValue(rows);
   int64_t rowTile =
       staticRows && *staticRows % kWeightRowTile == 0 ? kWeightRowTile : 1;
+  if (interleaved)
+    rowTile = kDotLanes;
   OpFoldResult iterations =
       rowTile == 1 ? rows : b.getIndexAttr(*staticRows / rowTile);
 
@@ -1167,8 +1398,19 @@ static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
     auto loop = scf::ForOp::create(
         b, loc, from, to, step, ValueRange{dest},
         [&](OpBuilder &rb, Location rloc, Value first, ValueRange iterArgs) {
-          SmallVector<Value> sums =
-              buildBlockLoop(rb, rloc, acts, weightRows, first, count, decoder);
+          SmallVector<Value> sums;
+          if (interleaved) {
+            // Lane r of activation row t's vector is weight row r.
+            SmallVector<Value> perRow = buildInterleavedBlockLoop(
+                rb, rloc, *acts.quantized, iv, first, count, decoder);
+            for (int64_t r = 0; r < rowTile; ++r)
+              for (Value vec : perRow)
+                sums.push_back(vector::ExtractOp::create(rb, rloc, vec,
+                                                         ArrayRef<int64_t>{r}));
+          } else {
+            sums = buildBlockLoop(rb, rloc, acts, weightRows, first, count,
+                                  decoder);
+          }
           Value updated = iterArgs[0];
           for (int64_t r = 0; r < rowTile; ++r) {
             Value column = arith::ConstantIndexOp::create(rb, rloc, r);
@@ -1251,11 +1493,20 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     auto scheme = dyn_cast<GGUFSchemeAttr>(weightType.getScheme());
     if (!scheme)
       return rewriter.notifyMatchFailure(op, "not a GGUF block format");
-    std::optional<VectorFormat> format = getVectorFormat(scheme);
+    std::optional<VectorFormat> format =
+        getVectorFormat(scheme.getFormat());
     if (!format)
       return rewriter.notifyMatchFailure(op, "no vector decoder for format");
     if (format->needsInt8 && !int8Activations)
       return rewriter.notifyMatchFailure(op, "format needs int8 activations");
+    // Interleaved rows (qt-interleave-weights) are read 8 to a register,
+    // with quantized activations.
+    bool interleaved = scheme.isInterleaved();
+    if (interleaved && (scheme.getInterleave() != kInterleavedRows ||
+                        !int8Activations || !format->interleavable))
+      return rewriter.notifyMatchFailure(
+          op, "interleaved rows need int8 activations, a format with one "
+              "scale per group and 8 rows");
     if (weightType.getRank() != 2 ||
         ShapedType::isDynamicShape(weightType.getShape()))
       return rewriter.notifyMatchFailure(op, "weight is not a static matrix");
@@ -1282,20 +1533,35 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     }
     Value matrix = flattenToMatrix(rewriter, loc, x);
 
-    // The weight's bytes viewed as [N, blocks, blockBytes].
+    // The weight's bytes viewed as [N, blocks, blockBytes], or with
+    // interleaved rows as [N / 8, blocks, 8, blockBytes].
     Type i8 = rewriter.getI8Type();
     Value bytes = ToBytesOp::create(
         rewriter, loc, RankedTensorType::get({rows, blocks * blockBytes}, i8),
         op.getWeight());
-    Value view = tensor::ExpandShapeOp::create(
-        rewriter, loc, RankedTensorType::get({rows, blocks, blockBytes}, i8),
-        bytes, {ReassociationIndices{0}, ReassociationIndices{1, 2}});
+    Value view;
+    if (interleaved) {
+      int64_t total = rows * blocks * blockBytes;
+      Value flat = tensor::CollapseShapeOp::create(
+          rewriter, loc, RankedTensorType::get({total}, i8), bytes,
+          {ReassociationIndices{0, 1}});
+      view = tensor::ExpandShapeOp::create(
+          rewriter, loc,
+          RankedTensorType::get(
+              {rows / kInterleavedRows, blocks, kInterleavedRows, blockBytes},
+              i8),
+          flat, {ReassociationIndices{0, 1, 2, 3}});
+    } else {
+      view = tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get({rows, blocks, blockBytes}, i8),
+          bytes, {ReassociationIndices{0}, ReassociationIndices{1, 2}});
+    }
 
     RowDecoder decoder{blockSize,
                        blocks,
-                       [&](OpBuilder &b, Location nloc, Value row, Value block,
+                       [&](OpBuilder &b, Location nloc, ValueRange index,
                            BlockGroups &out) {
-                         BlockReader reader(b, nloc, view, row, block);
+                         BlockReader reader(b, nloc, view, index);
                          format->decode(reader, out);
                        },
                        {}};
@@ -1312,7 +1578,7 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
                                          resultType.getElementType());
     Value y = buildRowLoops(rewriter, loc, acts, init,
                             rewriter.getIndexAttr(rows), decoder,
-                            /*accumulate=*/false);
+                            /*accumulate=*/false, interleaved);
     Value result =
         unflattenMatrix(rewriter, loc, y, x, getFlatResultType(x, resultType));
     if (result.getType() != resultType)
@@ -1420,3 +1686,8 @@ struct LowerMatmulToVectorPass
 };
 
 } // namespace
+
+bool kvant::qt::canInterleaveRows(GGUFFormat format) {
+  std::optional<VectorFormat> vector = getVectorFormat(format);
+  return vector && vector->interleavable;
+}

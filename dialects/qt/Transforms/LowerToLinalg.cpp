@@ -751,6 +751,9 @@ matchBlockFormat(PatternRewriter &rewriter, Operation *op, Value weight) {
       cast<QuantizedTensorType>(weight.getType()).getScheme());
   if (!scheme)
     return rewriter.notifyMatchFailure(op, "not a GGUF block format");
+  // Interleaved rows are a layout for qt-lower-matmul-to-vector's GEMVs.
+  if (scheme.isInterleaved())
+    return rewriter.notifyMatchFailure(op, "rows are interleaved");
   std::optional<BlockDecoder> decoder = getBlockDecoder(scheme);
   if (!decoder)
     return rewriter.notifyMatchFailure(op, "no decoder for this format");

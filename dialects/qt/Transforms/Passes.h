@@ -12,6 +12,16 @@ namespace kvant::qt {
 
 #define GEN_PASS_REGISTRATION
 #include "dialects/qt/Transforms/Passes.h.inc"
+
+enum class GGUFFormat : uint32_t;
+
+/// Formats whose weights qt-lower-matmul-to-vector reads with rows
+/// interleaved (every group of 32 has one scale).
+bool canInterleaveRows(GGUFFormat format);
+
+/// The row count of interleaved weights that qt-lower-matmul-to-vector
+/// reads: one per f32 lane of an AVX2 register.
+constexpr int64_t kInterleavedRows = 8;
 } // namespace kvant::qt
 
 #endif // KVANT_DIALECTS_QT_TRANSFORMS_PASSES_H

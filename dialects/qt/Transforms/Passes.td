@@ -165,6 +165,42 @@ def LowerMatmulToVectorPass : Pass<"qt-lower-matmul-to-vector"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def InterleaveWeightsPass : Pass<"qt-interleave-weights", "::mlir::ModuleOp"> {
+  let summary = "Give matmul weights a compute layout of interleaved rows";
+  let description = [{
+    A GEMV over a weight in the file's layout reads one stream per row and
+    sums each row across the lanes of its own register. This pass gives each
+    named `qt.weight` that only `qt.matmul`s read (as their weight), in a
+    format whose groups have one scale each (q8_0, q4_0, q4_1, q5_0, q5_1,
+    q4_k, q5_k, tq1_0, tq2_0, iq4_nl, mxfp4) and with a row count that
+    `rows` divides, the layout `#qt.gguf<format, interleave = rows>`: the
+    blocks of `rows` consecutive rows stored together, so that
+    `qt-lower-matmul-to-vector` reads them as one stream and accumulates
+    the rows in the lanes of one register (it reads `rows = 8`, with int8
+    activations). `kvant-bind-abi` then records the layout in the
+    descriptor and emits the repack entry point that the runtime calls at
+    load. Weights read by anything else (an embedding lookup, a
+    dequantization) keep the file's layout.
+
+    ```mlir
+    %w = qt.weight "blk.0.ffn_up.weight" : !qt.tensor<5632x2048, #qt.gguf<q4_0>>
+    %y = qt.matmul %x, %w : tensor<1x2048xf32>, !qt.tensor<5632x2048, #qt.gguf<q4_0>>
+        -> tensor<1x5632xf32>
+    // becomes
+    %w = qt.weight "blk.0.ffn_up.weight"
+        : !qt.tensor<5632x2048, #qt.gguf<q4_0, interleave = 8>>
+    %y = qt.matmul %x, %w : tensor<1x2048xf32>,
+        !qt.tensor<5632x2048, #qt.gguf<q4_0, interleave = 8>> -> tensor<1x5632xf32>
+    ```
+  }];
+  let options = [
+    Option<"rows", "rows", "int64_t", /*default=*/"8",
+           "Rows whose blocks are stored together (1 leaves every weight in "
+           "the file's layout)">,
+  ];
+  let dependentDialects = ["::kvant::qt::QtDialect"];
+}
+
 def LowerInt8OpsPass : Pass<"qt-lower-int8-ops"> {
   let summary = "Lower qt.dot_i8 and qt.lookup_i8 for a target";
   let description = [{

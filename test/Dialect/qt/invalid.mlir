@@ -10,6 +10,26 @@ func.func private @group_not_dividing(!qt.tensor<4x48, #qt.grouped<i4, group = 3
 
 // -----
 
+// expected-error @+1 {{interleave 8 needs a static row count that it divides, got 12}}
+func.func private @interleave_not_dividing(!qt.tensor<12x64, #qt.gguf<q4_0, interleave = 8>>)
+
+// -----
+
+// expected-error @+1 {{interleave 8 needs a static row count that it divides, got ?}}
+func.func private @interleave_dynamic_rows(!qt.tensor<?x64, #qt.gguf<q4_0, interleave = 8>>)
+
+// -----
+
+// expected-error @+1 {{interleaved rows need a matrix, got rank 3}}
+func.func private @interleave_rank3(!qt.tensor<2x8x64, #qt.gguf<q4_0, interleave = 8>>)
+
+// -----
+
+// expected-error @+1 {{interleave must be at least 1, got 0}}
+func.func private @interleave_zero(!qt.tensor<8x64, #qt.gguf<q4_0, interleave = 0>>)
+
+// -----
+
 // expected-error @+1 {{innermost dimension must be static}}
 func.func private @dynamic_inner(!qt.tensor<4x?, #qt.gguf<q4_0>>)
 

@@ -19,6 +19,12 @@ func.func @weights() {
   %6 = qt.weight "nl" : !qt.tensor<4x32, #qt.gguf<iq4_nl>>
   // CHECK: !qt.tensor<4x256, #qt.gguf<q6_k>>
   %7 = qt.weight "q6" : !qt.tensor<4x256, #qt.gguf<q6_k>>
+  // The compute layout with rows interleaved; 1 is the file's and prints as
+  // the plain format.
+  // CHECK: !qt.tensor<16x64, #qt.gguf<q4_0, interleave = 8>>
+  %8 = qt.weight "i8" : !qt.tensor<16x64, #qt.gguf<q4_0, interleave = 8>>
+  // CHECK: !qt.tensor<16x64, #qt.gguf<q4_0>>
+  %9 = qt.weight "i1" : !qt.tensor<16x64, #qt.gguf<q4_0, interleave = 1>>
   return
 }
 
