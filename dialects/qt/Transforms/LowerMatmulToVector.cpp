@@ -192,7 +192,29 @@ struct QuantGroup {
   Value scaleHigh;
   Value min;
   bool isUnsigned = false;
+  /// When non-zero, `quants` are unsigned and weight i is
+  /// `scale * (quants[i] + offset)`: q4_0's nibbles with offset -8. The
+  /// interleaved GEMV keeps them unsigned (no sign trick) and adds the
+  /// offset times the activations' sum; the others add it to the quants
+  /// first (withOffsetApplied).
+  int64_t offset = 0;
 };
+
+/// `group` with its offset added to the quants (signed small integers).
+static QuantGroup withOffsetApplied(OpBuilder &b, Location loc,
+                                    QuantGroup group) {
+  if (!group.offset)
+    return group;
+  auto type = cast<VectorType>(group.quants.getType());
+  Value offset = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(),
+                                                    group.offset)));
+  group.quants = arith::AddIOp::create(b, loc, group.quants, offset);
+  group.isUnsigned = false;
+  group.offset = 0;
+  return group;
+}
 
 /// A decoded block: its groups in element order, and for blocks of
 /// kDotLanes groups whose mins are known together, `mins` (vector<8xf32>,
@@ -223,8 +245,10 @@ static void decodeQ8_0(BlockReader &r, BlockGroups &out) {
 /// q4_0: f16 d, u8 qs[16]; w = (nibble - 8) * d.
 static void decodeQ4_0(BlockReader &r, BlockGroups &out) {
   Value d = r.f16(0);
-  Value q = r.subi(r.nibbles(2), 8);
-  out.groups.push_back({q, d, {}, {}});
+  QuantGroup group{r.nibbles(2), d, {}, {}};
+  group.isUnsigned = true;
+  group.offset = -8;
+  out.groups.push_back(group);
 }
 
 /// q4_1: f16 d, f16 m, u8 qs[16]; w = nibble * d + m.
@@ -246,8 +270,10 @@ static Value fiveBitQuants(BlockReader &r, int64_t qh, int64_t qs) {
 /// q5_0: f16 d, u32 qh, u8 qs[16]; w = (q - 16) * d.
 static void decodeQ5_0(BlockReader &r, BlockGroups &out) {
   Value d = r.f16(0);
-  Value q = r.subi(fiveBitQuants(r, 2, 6), 16);
-  out.groups.push_back({q, d, {}, {}});
+  QuantGroup group{fiveBitQuants(r, 2, 6), d, {}, {}};
+  group.isUnsigned = true;
+  group.offset = -16;
+  out.groups.push_back(group);
 }
 
 /// q5_1: f16 d, f16 m, u32 qh, u8 qs[16]; w = q * d + m.
@@ -968,6 +994,8 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
         for (int64_t r = 0; r < numWeightRows; ++r) {
           decoder.decodeGroups(bb, bloc, ValueRange{weightRows[r], block},
                                decoded[r]);
+          for (QuantGroup &group : decoded[r].groups)
+            group = withOffsetApplied(bb, bloc, group);
           // The f32 path takes block mins one group at a time.
           if (decoded[r].mins && !acts.quantized)
             for (auto [g, group] : llvm::enumerate(decoded[r].groups))
@@ -1286,6 +1314,19 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
             }
             scaledFma(next[t], laneScales, scaleAt(t, g),
                       sumEachVector(bb, bloc, dots));
+            if (groupShape.offset) {
+              // scale * offset * sum(x): the dots took the quants unsigned.
+              Value xsum = tensor::ExtractOp::create(bb, bloc, q.sums,
+                                                     ValueRange{rows[t], g});
+              Value offset = arith::ConstantOp::create(
+                  bb, bloc,
+                  bb.getF32FloatAttr(static_cast<float>(groupShape.offset)));
+              Value term = arith::MulFOp::create(bb, bloc, xsum, offset);
+              Value splat =
+                  vector::BroadcastOp::create(bb, bloc, accType, term);
+              next[t] = vector::FMAOp::create(bb, bloc, laneScales, splat,
+                                              next[t]);
+            }
             if (laneMins) {
               // min * sum(x) per row: the activations' group sum (d_x times
               // the sum of the quants) times each row's min.
@@ -1567,8 +1608,9 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
                        {}};
     Activations acts{matrix, std::nullopt};
     if (int8Activations) {
+      // Interleaved rows also need the sums for quants with an offset.
       acts.quantized = quantizeActivations(
-          rewriter, loc, matrix, /*withSums=*/format->hasMin,
+          rewriter, loc, matrix, /*withSums=*/format->hasMin || interleaved,
           format->activationGroups, format->sumWidth);
     }
     SmallVector<OpFoldResult> sizes = {
