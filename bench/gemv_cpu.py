@@ -2,7 +2,7 @@
 """CPU GEMV benchmark: weight GB/s of kvant's generated matmul code vs the machine's read
 bandwidth measured in the same run.
 
-For each weight format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1: `qt.matmul`; F16, F32: a transposed-B
+For each weight format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, TQ2_0: `qt.matmul`; F16, F32: a transposed-B
 `linalg.matmul`, as convert-llm-to-linalg emits) and shape [N, K], one function
 
     gemv(x: f32[M, K], w: bytes of [N, K], y: f32[M, N])    (M = 1 by default)
@@ -39,8 +39,10 @@ REPO = os.path.dirname(HERE)
 LLVM_BIN = "/usr/lib/llvm-22/bin"
 LLVM_LIB = "/usr/lib/llvm-22/lib"
 
-# Bytes per block of 32 weights, offset of the f16 scale(s).
+# Bytes per block of 32 weights.
 BLOCK_BYTES = {"Q8_0": 34, "Q4_0": 18, "Q4_1": 20, "Q5_0": 22, "Q5_1": 24}
+# 256-element blocks: bytes per block, byte offsets of their f16 scales.
+SUPERBLOCKS = {"Q4_K": (144, (0, 2)), "Q5_K": (176, (0, 2)), "TQ2_0": (66, (64,))}
 FLOAT_BYTES = {"F16": 2, "F32": 4}
 
 
@@ -52,6 +54,8 @@ def build_dir() -> str:
 def weight_bytes(fmt: str, n: int, k: int) -> int:
     if fmt in FLOAT_BYTES:
         return n * k * FLOAT_BYTES[fmt]
+    if fmt in SUPERBLOCKS:
+        return n * (k // 256) * SUPERBLOCKS[fmt][0]
     return n * (k // 32) * BLOCK_BYTES[fmt]
 
 
@@ -142,6 +146,13 @@ def random_weights(fmt, n, k, rng) -> np.ndarray:
     if fmt in FLOAT_BYTES:
         dtype = np.float16 if fmt == "F16" else np.float32
         return rng.standard_normal((n, k)).astype(dtype)
+    if fmt in SUPERBLOCKS:
+        size, offsets = SUPERBLOCKS[fmt]
+        blocks = rng.integers(0, 256, (n, k // 256, size), dtype=np.uint8)
+        for offset in offsets:
+            scales = (rng.random((n, k // 256)) * 0.01).astype(np.float16)
+            blocks[:, :, offset:offset + 2] = scales.view(np.uint8).reshape(n, k // 256, 2)
+        return blocks.reshape(n, -1)
     blocks = rng.integers(0, 256, (n, k // 32, BLOCK_BYTES[fmt]), dtype=np.uint8)
     scales = (rng.random((n, k // 32, 2)) * 0.01).astype(np.float16)
     header = 4 if fmt in ("Q4_1", "Q5_1") else 2

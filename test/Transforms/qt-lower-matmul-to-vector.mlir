@@ -52,7 +52,7 @@ func.func @q8_0(%x: tensor<1x64xf32>, %b: tensor<8x68xi8>) -> tensor<1x8xf32> {
 
 // q4_0 with leading dimensions: x is flattened to [M, K] and the result
 // expanded back; the nibbles are split with a mask and a shift and joined in
-// llama.cpp's order (low nibbles first), then offset by 8.
+// llama.cpp's order (low nibbles first), then offset by -8.
 // CHECK-LABEL: func.func @q4_0_batch
 func.func @q4_0_batch(%x: tensor<2x?x64xf32>, %b: tensor<8x36xi8>) -> tensor<2x?x8xf32> {
   // CHECK: %[[XM:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<2x?x64xf32> into tensor<?x64xf32>
@@ -61,7 +61,7 @@ func.func @q4_0_batch(%x: tensor<2x?x64xf32>, %b: tensor<8x36xi8>) -> tensor<2x?
   // CHECK: %[[LO:.*]] = arith.andi %[[P]], %{{.*}} : vector<16xi8>
   // CHECK: %[[HI:.*]] = arith.shrui %[[P]], %{{.*}} : vector<16xi8>
   // CHECK: %[[NIB:.*]] = vector.shuffle %[[LO]], %[[HI]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xi8>, vector<16xi8>
-  // CHECK: %[[Q:.*]] = arith.subi %[[NIB]], %{{.*}} : vector<32xi8>
+  // CHECK: %[[Q:.*]] = arith.addi %[[NIB]], %{{.*}} : vector<32xi8>
   // CHECK: arith.sitofp %[[Q]] : vector<32xi8> to vector<32xf32>
   // CHECK: vector.fma
   // CHECK: vector.reduction <add>

@@ -190,6 +190,45 @@ def test_incremental_decode_equals_prefill(workdir):
     assert np.max(np.abs(full - steps)) / np.max(np.abs(full)) <= 1e-4
 
 
+def descriptor_of(so):
+    """The kvant_descriptor text inside the artifact `so`."""
+    data = open(so, "rb").read()
+    start = data.index(b"kvant-artifact ")
+    return data[start:data.index(b"\0", start)].decode()
+
+
+def test_interleaved_rows_repacked_at_load(workdir):
+    """The default int8 artifact reads its matmul weights with rows interleaved by 8, which
+    the runtime produces at load with the artifact's repack entry point; --interleave-rows=1
+    reads the file's layout. Both equal the reference; the output head (300 rows, not a
+    multiple of 8) and the token embedding keep the file's layout."""
+    path = make_model(workdir, "Q4_0")
+    rows8 = compile_model(path, INT8_DOT)
+    rows1 = path[:-len(".gguf")] + f"-{INT8_DOT}-rows1.so"
+    run([tool("kvant-compile"), path, f"--int8-dot={INT8_DOT}", "--interleave-rows=1",
+         "-o", rows1])
+    text = descriptor_of(rows8)
+    assert "\nrepack _mlir_ciface_forward_repack\n" in text
+    assert "Q4_0 64x128 interleave8 blk.0.ffn_up.weight" in text, text
+    assert "interleave8 output.weight" not in text and "interleave8 token_embd" not in text
+    assert "repack" not in descriptor_of(rows1) and "interleave8" not in descriptor_of(rows1)
+    ref = reference(path, INT8_DOT)
+    for so in (rows8, rows1):
+        for token in (1, 42, 250):
+            got = kvant_logits(so, path, [token], workdir, 300)
+            err = relative_token_errors(got, ref.forward([token]))[0]
+            assert err <= INT8_TOKEN_TOL, f"{os.path.basename(so)} token {token}: {err:.2e}"
+
+
+def test_interleave_rows_option_checked(workdir):
+    path = make_model(workdir, "Q8_0")
+    proc = run([tool("kvant-compile"), path, "--interleave-rows=4", "-o",
+                os.path.join(workdir, "never.so")], check=False)
+    assert proc.returncode == 1
+    assert "--interleave-rows must be 1 (the file's layout) or 8, got 4" in proc.stderr
+    assert not os.path.exists(os.path.join(workdir, "never.so"))
+
+
 def test_artifact_refuses_other_shapes(workdir):
     """One artifact serves files of the same shapes and formats, and no other."""
     q8 = make_model(workdir, "Q8_0")

@@ -65,7 +65,7 @@ struct InterleaveWeightsPass
       return false;
     auto scheme = dyn_cast<GGUFSchemeAttr>(type.getScheme());
     if (!scheme || scheme.isInterleaved() ||
-        !canInterleaveRows(scheme.getFormat()))
+        !shouldInterleaveRows(scheme.getFormat()))
       return false;
     return llvm::all_of(op->getUses(), [](OpOperand &use) {
       auto matmul = dyn_cast<MatmulOp>(use.getOwner());

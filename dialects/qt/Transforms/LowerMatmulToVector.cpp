@@ -31,6 +31,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <functional>
@@ -1192,6 +1193,44 @@ static Value buildLaneVector(OpBuilder &b, Location loc,
   return vector::FromElementsOp::create(b, loc, type, scalars);
 }
 
+/// Decodes block `block` of each of the kDotLanes interleaved rows of
+/// `rowGroup` into `rows`, keeping of the quants only group `group`'s: the
+/// other groups' ops are erased at once, so that each group is decoded next
+/// to its dot products (a 256-element block of 8 rows decoded up front is 64
+/// live vectors, which spill). Scales and mins decoded again per group are
+/// merged by CSE.
+static void decodeGroupOfRows(OpBuilder &b, Location loc,
+                              const RowDecoder &decoder, Value rowGroup,
+                              Value block, int64_t group,
+                              SmallVector<BlockGroups> &rows) {
+  rows.assign(kDotLanes, BlockGroups());
+  Block *body = b.getInsertionBlock();
+  assert(b.getInsertionPoint() == body->end() && "decodes at the block's end");
+  Operation *last = body->empty() ? nullptr : &body->back();
+  for (int64_t r = 0; r < kDotLanes; ++r) {
+    Value lane = arith::ConstantIndexOp::create(b, loc, r);
+    decoder.decodeGroups(b, loc, ValueRange{rowGroup, block, lane}, rows[r]);
+  }
+  llvm::SmallPtrSet<Operation *, 32> keep;
+  auto keepValue = [&](Value v) {
+    if (Operation *op = v ? v.getDefiningOp() : nullptr)
+      keep.insert(op);
+  };
+  for (const BlockGroups &d : rows) {
+    const QuantGroup &g = d.groups[group];
+    for (Value v : {g.quants, g.scale, g.scaleHigh, g.min, d.superScale,
+                    d.intScales, d.mins})
+      keepValue(v);
+  }
+  SmallVector<Operation *> created;
+  for (Operation *op = last ? last->getNextNode() : &body->front(); op;
+       op = op->getNextNode())
+    created.push_back(op);
+  for (Operation *op : llvm::reverse(created))
+    if (!keep.contains(op) && isOpTriviallyDead(op))
+      op->erase();
+}
+
 /// The GEMV of kDotLanes interleaved weight rows (group `rowGroup` of the
 /// byte view [N / 8, blocks, 8, blockBytes]) with the int8 activation rows
 /// `first .. first + count`. Per block, the rows' groups meet the
@@ -1229,14 +1268,13 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
       b, loc, zero, blocks, one, inits,
       [&](OpBuilder &bb, Location bloc, Value block, ValueRange accs) {
         SmallVector<Value> next(accs.begin(), accs.end());
-        SmallVector<BlockGroups> decoded(kDotLanes);
-        for (int64_t r = 0; r < kDotLanes; ++r) {
-          Value lane = arith::ConstantIndexOp::create(bb, bloc, r);
-          decoder.decodeGroups(bb, bloc, ValueRange{rowGroup, block, lane},
-                               decoded[r]);
-        }
+        // The rows' decoded groups for the group being multiplied; `first`
+        // (group 0) also holds the block-level values used after the groups.
+        SmallVector<BlockGroups> decoded, first;
+        decodeGroupOfRows(bb, bloc, decoder, rowGroup, block, 0, decoded);
+        first = decoded;
         // Every row of a format decodes to the same structure.
-        const BlockGroups &shape = decoded.front();
+        const BlockGroups shape = first.front();
         bool sharesScale =
             shape.superScale && q.groupsPerScale == groupsPerBlock;
         auto lanes = [&](auto getter) {
@@ -1269,6 +1307,9 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
         SmallVector<SmallVector<Value>> intSums(
             count, SmallVector<Value>(kDotLanes));
         for (int64_t index = 0; index < groupsPerBlock; ++index) {
+          if (index > 0)
+            decodeGroupOfRows(bb, bloc, decoder, rowGroup, block, index,
+                              decoded);
           Value gOffset = arith::ConstantIndexOp::create(bb, bloc, index);
           Value g = arith::AddIOp::create(bb, bloc, firstGroup, gOffset);
           Value width = arith::ConstantIndexOp::create(bb, bloc, kGroupSize);
@@ -1339,6 +1380,7 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
             }
           }
         }
+        decoded = first;
         if (sharesScale) {
           Value superScales =
               lanes([](const BlockGroups &d) { return d.superScale; });
@@ -1369,11 +1411,12 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
   return SmallVector<Value>(loop.getResults());
 }
 
-/// Weight rows that one parallel iteration handles together, each activation
-/// block read once for all of them. 1: measured on the TinyLlama-1.1B shape
-/// (Q4_0, AVX2, 2 threads), 2 rows per iteration decoded at 16 tok/s and 8 at
-/// 19 against 25 for one (more streams per thread, and spills at 8); kept as
-/// a knob for layouts that interleave rows (see docs/Architecture.md).
+/// Weight rows of the file's layout that one parallel iteration handles
+/// together, each activation block read once for all of them. 1: measured on
+/// the TinyLlama-1.1B shape (Q4_0, AVX2, 2 threads), 2 rows per iteration
+/// decoded at 16 tok/s and 8 at 19 against 25 for one (more streams per
+/// thread, and spills at 8). Interleaved rows (one stream, one accumulator)
+/// are what serves 8 rows at once: buildInterleavedBlockLoop.
 static constexpr int64_t kWeightRowTile = 1;
 
 /// `y[m, n] = init[m, n] + sum_k x[m, k] * w[n, k]` (without `init[m, n]`
@@ -1729,7 +1772,11 @@ struct LowerMatmulToVectorPass
 
 } // namespace
 
-bool kvant::qt::canInterleaveRows(GGUFFormat format) {
+bool kvant::qt::shouldInterleaveRows(GGUFFormat format) {
+  // Blocks of one group only. The super-block formats (Q4_K, Q5_K, TQ1_0,
+  // TQ2_0) are read interleaved too, but measured no faster: GEMV 5632x2048,
+  // one thread, Q4_K 9.7 GB/s interleaved against 10.5 in the file's layout,
+  // TQ2_0 9.9 against 9.8, and the whole 1.1B Q4_K model decoded slower.
   std::optional<VectorFormat> vector = getVectorFormat(format);
-  return vector && vector->interleavable;
+  return vector && vector->interleavable && vector->activationGroups == 1;
 }

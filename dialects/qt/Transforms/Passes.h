@@ -15,9 +15,10 @@ namespace kvant::qt {
 
 enum class GGUFFormat : uint32_t;
 
-/// Formats whose weights qt-lower-matmul-to-vector reads with rows
-/// interleaved (every group of 32 has one scale).
-bool canInterleaveRows(GGUFFormat format);
+/// Formats that qt-interleave-weights gives interleaved rows: those that
+/// qt-lower-matmul-to-vector reads faster so (blocks of one group of 32
+/// with one scale).
+bool shouldInterleaveRows(GGUFFormat format);
 
 /// The row count of interleaved weights that qt-lower-matmul-to-vector
 /// reads: one per f32 lane of an AVX2 register.

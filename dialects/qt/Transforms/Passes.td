@@ -127,6 +127,15 @@ def LowerMatmulToVectorPass : Pass<"qt-lower-matmul-to-vector"> {
     the f32 path converts every weight. `qt-lower-int8-ops` then picks the
     target's instructions.
 
+    Weights with rows interleaved by 8 (`#qt.gguf<fmt, interleave = 8>`, from
+    `qt-interleave-weights`; int8 activations only; any format whose groups
+    have one scale: also q4_k, q5_k, tq1_0, tq2_0) are read as
+    `[N / 8, blocks, 8, blockBytes]`: the `scf.forall` runs over groups of 8
+    rows, and per block the 8 rows' `qt.dot_i8` results sum to the 8 lanes of
+    one vector (a transposing tree of `vector.shuffle`s and adds), converted
+    once and scaled by the rows' scales gathered into one vector, so each
+    activation row has one accumulator whose lane r is weight row r.
+
     ```mlir
     %y = qt.matmul %x, %w : tensor<1x64xf32>, !qt.tensor<128x64, #qt.gguf<q8_0>>
         -> tensor<1x128xf32>
@@ -171,9 +180,9 @@ def InterleaveWeightsPass : Pass<"qt-interleave-weights", "::mlir::ModuleOp"> {
     A GEMV over a weight in the file's layout reads one stream per row and
     sums each row across the lanes of its own register. This pass gives each
     named `qt.weight` that only `qt.matmul`s read (as their weight), in a
-    format whose groups have one scale each (q8_0, q4_0, q4_1, q5_0, q5_1,
-    q4_k, q5_k, tq1_0, tq2_0, iq4_nl, mxfp4) and with a row count that
-    `rows` divides, the layout `#qt.gguf<format, interleave = rows>`: the
+    format of 32-element blocks with one scale (q8_0, q4_0, q4_1, q5_0,
+    q5_1, iq4_nl, mxfp4; the super-block formats were measured no faster)
+    and with a row count that `rows` divides, the layout `#qt.gguf<format, interleave = rows>`: the
     blocks of `rows` consecutive rows stored together, so that
     `qt-lower-matmul-to-vector` reads them as one stream and accumulates
     the rows in the lanes of one register (it reads `rows = 8`, with int8
