@@ -19,12 +19,13 @@ side's decode speed is reported as a fraction of the weight-streaming roofline
 
 Honesty notes printed with the results:
   * kvant's CPU code is young: matmuls against weights are vectorized GEMV loops
-    (qt-lower-matmul-to-vector: one weight row at a time, prompt rows in tiles of 4 sharing
-    each decoded block, int8 activations on AVX2), attention and the rest are reference
-    linalg -> loops, and it runs on one thread unless compiled with --parallel
+    (qt-lower-matmul-to-vector: int8 activations on AVX2, weights of 32-element block
+    formats read as 8 interleaved rows that the artifact's repack function produces at load,
+    prompt rows in tiles of 4 sharing each decoded block), attention and the rest are
+    reference linalg -> loops, and it runs on one thread unless compiled with --parallel
     (--kvant-parallel here: OpenMP, then kvant-run --threads T). llama.cpp repacks Q4_0 and
-    Q4_K into 8 interleaved rows at load (its CPU_REPACK buffers); kvant reads the file's
-    layout. This benchmark exists to measure, not to look good.
+    Q4_K into 8 interleaved rows at load too (its CPU_REPACK buffers). This benchmark exists
+    to measure, not to look good.
   * When kvant is too slow to run the full prompt/decode in --kvant-budget seconds, its
     prompt and/or decode token counts are capped (printed). Its scalar loops cost about the
     same per token at these lengths, so capped rates are representative, but they are not
@@ -383,9 +384,9 @@ def main(argv=None) -> int:
     print("ratio = kvant / llama.cpp (higher is better for kvant). roofline decode = bandwidth / "
           "weight bytes read per token (all matrices incl. the output head; one embedding row).")
     print("kvant's CPU code: vector GEMV with fused decode for weight matmuls (int8 activations "
-          "on AVX2; prompt rows in tiles of 4 share each decoded weight block), reference loops "
-          "elsewhere. llama.cpp repacks Q4_0/Q4_K into 8 interleaved rows at load; kvant reads "
-          "the file's layout.")
+          "on AVX2; 32-element block formats read as 8 interleaved rows, repacked at load; "
+          "prompt rows in tiles of 4 share each decoded weight block), reference loops "
+          "elsewhere. llama.cpp repacks Q4_0/Q4_K into 8 interleaved rows at load.")
     for n in notes:
         print(f"note: {n}")
     load1 = float(result["loadavg_start"].split()[0]) if result["loadavg_start"] != "?" else 0.0

@@ -75,3 +75,24 @@ func.func @lookup(%i: vector<32xi8>) -> vector<32xi8> {
   %q = qt.lookup_i8 %i [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
   return %q : vector<32xi8>
 }
+
+// -----
+
+// A scale multiplies every lane: after the sums (generic), or as the
+// vpmaddwd weights instead of ones (AVX2; the op requires it to fit 16 bits).
+// GENERIC-LABEL: func.func @scaled
+// AVX2-LABEL: func.func @scaled
+func.func @scaled(%q: vector<32xi8>, %x: vector<32xi8>, %s: i32) -> vector<8xi32> {
+  // GENERIC-COUNT-3: arith.addi %{{.*}}, %{{.*}} : vector<8xi32>
+  // GENERIC: %[[SPLAT:.*]] = vector.broadcast %arg2 : i32 to vector<8xi32>
+  // GENERIC: %[[D:.*]] = arith.muli %{{.*}}, %[[SPLAT]] : vector<8xi32>
+  // GENERIC: return %[[D]]
+  // AVX2: %[[PAIRS:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg0, %arg1)
+  // AVX2: %[[S16:.*]] = arith.trunci %arg2 : i32 to i16
+  // AVX2: %[[W:.*]] = vector.broadcast %[[S16]] : i16 to vector<16xi16>
+  // AVX2: %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[PAIRS]], %[[W]])
+  // AVX2-NOT: arith.muli
+  // AVX2: return %[[D]]
+  %d = qt.dot_i8 %q, %x scale %s {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  return %d : vector<8xi32>
+}

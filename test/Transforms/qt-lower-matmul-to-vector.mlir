@@ -139,7 +139,8 @@ func.func @q8_0_tiles(%x: tensor<6x64xf32>, %b: tensor<8x68xi8>) -> tensor<6x8xf
 // have one f32 scale d (times a 6-bit integer scale per sub-block of 32) and
 // one dmin (times a 6-bit integer min). The 8 scales and mins are decoded as
 // vectors from the 12 scale bytes; each sub-block's unsigned nibbles meet
-// x's quants with qt.dot_i8, weighted by its integer scale; the 8 integer
+// x's quants with qt.dot_i8, weighted by its integer scale (the dot's
+// `scale`); the 8 integer
 // dots add up and are converted and scaled by d * d_x once; the mins
 // (-dmin * m) meet the 8 groups' sums d_x * sum(q_x) in one fma.
 // INT8-LABEL: func.func @q4_k_int8
@@ -154,8 +155,9 @@ func.func @q4_k_int8(%x: tensor<1x512xf32>, %w: !qt.tensor<4x512, #qt.gguf<q4_k>
   // INT8: vector.transfer_read %{{.*}} : tensor<4x2x144xi8>, vector<12xi8>
   // INT8: %[[SC:.*]] = arith.select %{{.*}} : vector<8xi1>, vector<8xi8>
   // INT8: %[[MINS:.*]] = arith.negf %{{.*}} : vector<8xf32>
-  // INT8: qt.dot_i8 %{{.*}}, %{{.*}} {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
-  // INT8: arith.muli %{{.*}}, %{{.*}} : vector<8xi32>
+  // INT8: %[[SCALE:.*]] = vector.extract %{{.*}}[1] : i32 from vector<8xi32>
+  // INT8: qt.dot_i8 %{{.*}}, %{{.*}} scale %[[SCALE]] {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  // INT8-NOT: arith.muli %{{.*}}, %{{.*}} : vector<8xi32>
   // INT8: arith.addi %{{.*}}, %{{.*}} : vector<8xi32>
   // INT8: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
   // INT8-NOT: arith.sitofp %{{.*}} : vector<8xi32>

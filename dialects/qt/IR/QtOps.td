@@ -199,20 +199,27 @@ def Qt_DotI8Op : Qt_Op<"dot_i8", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
     lane (quantized activations are within [-127, 127]), which lets targets
     use unsigned-by-signed byte instructions. With `unsigned_lhs`, `lhs`
     holds unsigned values in [0, 128] (4- to 6-bit quants before their
-    offset), which such instructions take as they are. `qt-lower-int8-ops`
-    lowers it for a target: portable vector arithmetic, or x86 AVX2
-    `vpmaddubsw`/`vpmaddwd`.
+    offset), which such instructions take as they are. With `scale` (an
+    integer in [-32768, 32767], e.g. a k-quant's 6-bit sub-block scale),
+    every result lane is multiplied by it: targets fold it into the step
+    that sums pairs (`vpmaddwd` by the scale instead of by ones).
+    `qt-lower-int8-ops` lowers it for a target: portable vector arithmetic,
+    or x86 AVX2 `vpmaddubsw`/`vpmaddwd`.
 
     ```mlir
     %d = qt.dot_i8 %w, %x : vector<32xi8> -> vector<8xi32>
     %u = qt.dot_i8 %q, %x {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+    %s = qt.dot_i8 %q, %x scale %sc {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
     ```
   }];
   let arguments = (ins VectorOfRankAndType<[1], [I8]>:$lhs,
                        VectorOfRankAndType<[1], [I8]>:$rhs,
+                       Optional<I32>:$scale,
                        UnitAttr:$unsigned_lhs);
   let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
-  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)";
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`scale` $scale^)? attr-dict `:` type($lhs) `->` type($result)
+  }];
   let hasVerifier = 1;
 }
 

@@ -49,6 +49,10 @@ static Value buildGenericDot(OpBuilder &b, Location loc, DotI8Op op) {
     Value part = vector::ShuffleOp::create(b, loc, products, products, strided);
     sum = sum ? arith::AddIOp::create(b, loc, sum, part).getResult() : part;
   }
+  if (Value scale = op.getScale()) {
+    Value splat = vector::BroadcastOp::create(b, loc, resultType, scale);
+    sum = arith::MulIOp::create(b, loc, sum, splat);
+  }
   return sum;
 }
 
@@ -61,7 +65,8 @@ static Value callIntrinsic(OpBuilder &b, Location loc, Type type,
 
 /// AVX2, 32 bytes: |lhs| * sign(rhs, lhs) in unsigned x signed byte pairs
 /// (vpmaddubsw; an unsigned lhs goes in as it is), then pairs of i16 summed
-/// to i32 (vpmaddwd by ones).
+/// to i32 (vpmaddwd by ones, or by the scale: its 16 bits, as the op
+/// requires).
 static Value buildAVX2Dot(OpBuilder &b, Location loc, DotI8Op op) {
   Type i16 = b.getI16Type();
   auto pairsType = VectorType::get({16}, i16);
@@ -74,10 +79,16 @@ static Value buildAVX2Dot(OpBuilder &b, Location loc, DotI8Op op) {
   }
   Value pairs = callIntrinsic(b, loc, pairsType, "llvm.x86.avx2.pmadd.ub.sw",
                               ValueRange{magnitudes, signedRhs});
-  Value ones = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(pairsType, b.getIntegerAttr(i16, 1)));
+  Value weights;
+  if (Value scale = op.getScale()) {
+    Value narrow = arith::TruncIOp::create(b, loc, i16, scale);
+    weights = vector::BroadcastOp::create(b, loc, pairsType, narrow);
+  } else {
+    weights = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(pairsType, b.getIntegerAttr(i16, 1)));
+  }
   return callIntrinsic(b, loc, op.getType(), "llvm.x86.avx2.pmadd.wd",
-                       ValueRange{pairs, ones});
+                       ValueRange{pairs, weights});
 }
 
 /// A table lookup: on AVX2 (32 lanes) one vpshufb of the table repeated in

@@ -1059,20 +1059,19 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
             for (int64_t r = 0; r < numWeightRows; ++r) {
               const QuantGroup &group = decoded[r].groups[index];
               Value &acc = next[r * count + t];
-              auto dot = DotI8Op::create(bb, bloc, dotType, group.quants, xq);
+              // One scale for the whole block on both sides (times small
+              // integer scales per group, which the dot applies): the
+              // groups' integer dots add up, converted and scaled once.
+              bool shared = sharesScale(decoded[r]);
+              Value intScale;
+              if (Value intScales = decoded[r].intScales; shared && intScales)
+                intScale = vector::ExtractOp::create(
+                    bb, bloc, intScales, ArrayRef<int64_t>{index});
+              auto dot = DotI8Op::create(bb, bloc, dotType, group.quants, xq,
+                                         intScale);
               dot.setUnsignedLhs(group.isUnsigned);
-              if (sharesScale(decoded[r])) {
-                // One scale for the whole block on both sides (times small
-                // integer scales per group): the groups' integer dots add
-                // up, converted and scaled once.
+              if (shared) {
                 Value weighted = dot;
-                if (Value intScales = decoded[r].intScales) {
-                  Value scale = vector::ExtractOp::create(
-                      bb, bloc, intScales, ArrayRef<int64_t>{index});
-                  Value splat =
-                      vector::BroadcastOp::create(bb, bloc, dotType, scale);
-                  weighted = arith::MulIOp::create(bb, bloc, dot, splat);
-                }
                 Value &sum = intSums[r * count + t];
                 sum = sum ? arith::AddIOp::create(bb, bloc, sum, weighted)
                                 .getResult()
@@ -1329,23 +1328,21 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
                 ArrayRef<bool>{true});
             SmallVector<Value> dots;
             for (const BlockGroups &d : decoded) {
+              // With a shared scale, weighted by the row's integer scale of
+              // this group (applied by the dot).
+              Value intScale;
+              if (sharesScale && d.intScales)
+                intScale = vector::ExtractOp::create(
+                    bb, bloc, d.intScales, ArrayRef<int64_t>{index});
               auto dot = DotI8Op::create(bb, bloc, dotType,
-                                         d.groups[index].quants, xq);
+                                         d.groups[index].quants, xq, intScale);
               dot.setUnsignedLhs(d.groups[index].isUnsigned);
               dots.push_back(dot);
             }
             if (sharesScale) {
-              // Weighted by each row's integer scale of this group, summed
-              // over the block's groups before one conversion.
+              // Summed over the block's groups before one conversion.
               for (auto [r, d] : llvm::enumerate(decoded)) {
                 Value weighted = dots[r];
-                if (d.intScales) {
-                  Value scale = vector::ExtractOp::create(
-                      bb, bloc, d.intScales, ArrayRef<int64_t>{index});
-                  Value splat =
-                      vector::BroadcastOp::create(bb, bloc, dotType, scale);
-                  weighted = arith::MulIOp::create(bb, bloc, dots[r], splat);
-                }
                 Value &sum = intSums[t][r];
                 sum = sum ? arith::AddIOp::create(bb, bloc, sum, weighted)
                                 .getResult()
