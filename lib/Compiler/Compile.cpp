@@ -301,10 +301,10 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
     return false;
   }
   mlir::PassManager pm(&context);
-  if (isCUDA ? failed(kvant::buildCUDAPipeline(pm, "forward", cudaTarget))
-             : failed(kvant::buildCPUPipeline(pm, "forward", options.parallel,
-                                              int8Dot,
-                                              options.interleaveRows))) {
+  if (isCUDA
+          ? failed(kvant::buildCUDAPipeline(pm, "forward", cudaTarget))
+          : failed(kvant::buildCPUPipeline(pm, "forward", options.parallel,
+                                           int8Dot, options.interleaveRows))) {
     error = std::string("cannot build the ") + (isCUDA ? "CUDA" : "CPU") +
             " pipeline";
     return false;

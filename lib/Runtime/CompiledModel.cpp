@@ -181,8 +181,7 @@ CompiledModel::load(const std::string &artifactPath,
 
 bool CompiledModel::repackWeights(std::string &error) {
   using RepackFn = void (*)(void *, void *, void *);
-  auto repack =
-      reinterpret_cast<RepackFn>(dlsym(library, desc.repack.c_str()));
+  auto repack = reinterpret_cast<RepackFn>(dlsym(library, desc.repack.c_str()));
   if (!repack) {
     error = "repack entry point '" + desc.repack + "' is missing";
     return false;

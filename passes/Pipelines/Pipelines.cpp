@@ -52,8 +52,7 @@ std::string kvant::getModelToBuffersPipeline(const std::string &entry,
          (interleave ? "qt-interleave-weights{rows=" +
                            std::to_string(interleaveRows) + "}, "
                      : std::string()) +
-         "kvant-bind-abi{entry=" +
-         entry + " target=" + target + "}, " +
+         "kvant-bind-abi{entry=" + entry + " target=" + target + "}, " +
          (vectorizeMatmuls
               ? "qt-lower-matmul-to-vector{int8-activations=" +
                     std::string(int8Dot == "none" ? "false" : "true") + "}, "

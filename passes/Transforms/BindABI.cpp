@@ -72,15 +72,14 @@ MemRefType getWeightBufferType(Type type) {
 /// `dst + offsets[i]` (see #qt.gguf's `interleave`); other bytes are left to
 /// the caller. Groups of rows are independent (an scf.parallel); each block
 /// moves as one vector of its bytes.
-void buildRepackFunction(OpBuilder &b, Location loc, StringRef name,
-                         ArrayRef<std::pair<int64_t, qt::QuantizedTensorType>>
-                             interleaved) {
+void buildRepackFunction(
+    OpBuilder &b, Location loc, StringRef name,
+    ArrayRef<std::pair<int64_t, qt::QuantizedTensorType>> interleaved) {
   Type i8 = b.getI8Type();
   auto bytesType = MemRefType::get({ShapedType::kDynamic}, i8);
   auto offsetsType = MemRefType::get({ShapedType::kDynamic}, b.getI64Type());
   auto func = func::FuncOp::create(
-      b, loc, name,
-      b.getFunctionType({bytesType, bytesType, offsetsType}, {}));
+      b, loc, name, b.getFunctionType({bytesType, bytesType, offsetsType}, {}));
   func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   Block *body = func.addEntryBlock();
   OpBuilder::InsertionGuard guard(b);

@@ -49,9 +49,8 @@ struct InterleaveWeightsPass
         auto scheme = cast<GGUFSchemeAttr>(type.getScheme());
         auto interleaved =
             GGUFSchemeAttr::get(&getContext(), scheme.getFormat(), rows);
-        op.getResult().setType(
-            QuantizedTensorType::get(&getContext(), type.getShape(),
-                                     interleaved));
+        op.getResult().setType(QuantizedTensorType::get(
+            &getContext(), type.getShape(), interleaved));
       }
     }
   }

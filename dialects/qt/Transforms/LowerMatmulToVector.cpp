@@ -209,8 +209,8 @@ static QuantGroup withOffsetApplied(OpBuilder &b, Location loc,
   auto type = cast<VectorType>(group.quants.getType());
   Value offset = arith::ConstantOp::create(
       b, loc,
-      DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(),
-                                                    group.offset)));
+      DenseElementsAttr::get(
+          type, b.getIntegerAttr(type.getElementType(), group.offset)));
   group.quants = arith::AddIOp::create(b, loc, group.quants, offset);
   group.isUnsigned = false;
   group.offset = 0;
@@ -647,12 +647,18 @@ static std::optional<VectorFormat> getVectorFormat(GGUFFormat format) {
   case GGUFFormat::Q5_1:
     return VectorFormat{decodeQ5_1, /*hasMin=*/true};
   case GGUFFormat::Q2_K:
-    return VectorFormat{decodeQ2_K, /*hasMin=*/true, /*sumWidth=*/16,
-                        /*activationGroups=*/1, /*needsInt8=*/true,
+    return VectorFormat{decodeQ2_K,
+                        /*hasMin=*/true,
+                        /*sumWidth=*/16,
+                        /*activationGroups=*/1,
+                        /*needsInt8=*/true,
                         /*interleavable=*/false};
   case GGUFFormat::Q3_K:
-    return VectorFormat{decodeQ3_K, /*hasMin=*/false, kGroupSize,
-                        /*activationGroups=*/1, /*needsInt8=*/false,
+    return VectorFormat{decodeQ3_K,
+                        /*hasMin=*/false,
+                        kGroupSize,
+                        /*activationGroups=*/1,
+                        /*needsInt8=*/false,
                         /*interleavable=*/false};
   case GGUFFormat::Q4_K:
     return VectorFormat{decodeQ4_K, /*hasMin=*/true, kGroupSize,
@@ -661,8 +667,11 @@ static std::optional<VectorFormat> getVectorFormat(GGUFFormat format) {
     return VectorFormat{decodeQ5_K, /*hasMin=*/true, kGroupSize,
                         /*activationGroups=*/8};
   case GGUFFormat::Q6_K:
-    return VectorFormat{decodeQ6_K, /*hasMin=*/false, kGroupSize,
-                        /*activationGroups=*/1, /*needsInt8=*/false,
+    return VectorFormat{decodeQ6_K,
+                        /*hasMin=*/false,
+                        kGroupSize,
+                        /*activationGroups=*/1,
+                        /*needsInt8=*/false,
                         /*interleavable=*/false};
   case GGUFFormat::TQ1_0:
     return VectorFormat{decodeTQ1_0, /*hasMin=*/true, kGroupSize,
@@ -1065,8 +1074,8 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
               bool shared = sharesScale(decoded[r]);
               Value intScale;
               if (Value intScales = decoded[r].intScales; shared && intScales)
-                intScale = vector::ExtractOp::create(
-                    bb, bloc, intScales, ArrayRef<int64_t>{index});
+                intScale = vector::ExtractOp::create(bb, bloc, intScales,
+                                                     ArrayRef<int64_t>{index});
               auto dot = DotI8Op::create(bb, bloc, dotType, group.quants, xq,
                                          intScale);
               dot.setUnsignedLhs(group.isUnsigned);
@@ -1165,10 +1174,10 @@ static Value sumEachVector(OpBuilder &b, Location loc,
     }
     return out;
   };
-  SmallVector<Value> pairs = level(vectors, {0, 8, 1, 9, 4, 12, 5, 13},
-                                   {2, 10, 3, 11, 6, 14, 7, 15});
-  SmallVector<Value> quads = level(pairs, {0, 1, 8, 9, 4, 5, 12, 13},
-                                   {2, 3, 10, 11, 6, 7, 14, 15});
+  SmallVector<Value> pairs =
+      level(vectors, {0, 8, 1, 9, 4, 12, 5, 13}, {2, 10, 3, 11, 6, 14, 7, 15});
+  SmallVector<Value> quads =
+      level(pairs, {0, 1, 8, 9, 4, 5, 12, 13}, {2, 3, 10, 11, 6, 7, 14, 15});
   return level(quads, {0, 1, 2, 3, 8, 9, 10, 11},
                {4, 5, 6, 7, 12, 13, 14, 15})[0];
 }
@@ -1239,11 +1248,9 @@ static void decodeGroupOfRows(OpBuilder &b, Location loc,
 /// lane r for weight row 8 * rowGroup + r. Blocks whose groups share the
 /// activations' scale (q8_K) add their groups' weighted dots as integers
 /// first, as buildBlockLoop does.
-static SmallVector<Value>
-buildInterleavedBlockLoop(OpBuilder &b, Location loc,
-                          const QuantizedActivations &q, Value rowGroup,
-                          Value first, int64_t count,
-                          const RowDecoder &decoder) {
+static SmallVector<Value> buildInterleavedBlockLoop(
+    OpBuilder &b, Location loc, const QuantizedActivations &q, Value rowGroup,
+    Value first, int64_t count, const RowDecoder &decoder) {
   Type f32 = b.getF32Type();
   auto accType = VectorType::get({kDotLanes}, f32);
   auto dotType = VectorType::get({kDotLanes}, b.getI32Type());
@@ -1285,8 +1292,8 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
         auto scaleAt = [&](int64_t t, Value g) -> Value {
           Value index = g;
           if (q.groupsPerScale != 1) {
-            Value per = arith::ConstantIndexOp::create(bb, bloc,
-                                                       q.groupsPerScale);
+            Value per =
+                arith::ConstantIndexOp::create(bb, bloc, q.groupsPerScale);
             index = arith::DivUIOp::create(bb, bloc, g, per);
           }
           return tensor::ExtractOp::create(bb, bloc, q.scales,
@@ -1303,8 +1310,8 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
         Value groupsValue =
             arith::ConstantIndexOp::create(bb, bloc, groupsPerBlock);
         Value firstGroup = arith::MulIOp::create(bb, bloc, block, groupsValue);
-        SmallVector<SmallVector<Value>> intSums(
-            count, SmallVector<Value>(kDotLanes));
+        SmallVector<SmallVector<Value>> intSums(count,
+                                                SmallVector<Value>(kDotLanes));
         for (int64_t index = 0; index < groupsPerBlock; ++index) {
           if (index > 0)
             decodeGroupOfRows(bb, bloc, decoder, rowGroup, block, index,
@@ -1332,8 +1339,8 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
               // this group (applied by the dot).
               Value intScale;
               if (sharesScale && d.intScales)
-                intScale = vector::ExtractOp::create(
-                    bb, bloc, d.intScales, ArrayRef<int64_t>{index});
+                intScale = vector::ExtractOp::create(bb, bloc, d.intScales,
+                                                     ArrayRef<int64_t>{index});
               auto dot = DotI8Op::create(bb, bloc, dotType,
                                          d.groups[index].quants, xq, intScale);
               dot.setUnsignedLhs(d.groups[index].isUnsigned);
@@ -1362,8 +1369,8 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
               Value term = arith::MulFOp::create(bb, bloc, xsum, offset);
               Value splat =
                   vector::BroadcastOp::create(bb, bloc, accType, term);
-              next[t] = vector::FMAOp::create(bb, bloc, laneScales, splat,
-                                              next[t]);
+              next[t] =
+                  vector::FMAOp::create(bb, bloc, laneScales, splat, next[t]);
             }
             if (laneMins) {
               // min * sum(x) per row: the activations' group sum (d_x times
@@ -1372,8 +1379,8 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
                                                      ValueRange{rows[t], g});
               Value splat =
                   vector::BroadcastOp::create(bb, bloc, accType, xsum);
-              next[t] = vector::FMAOp::create(bb, bloc, laneMins, splat,
-                                              next[t]);
+              next[t] =
+                  vector::FMAOp::create(bb, bloc, laneMins, splat, next[t]);
             }
           }
         }
@@ -1399,8 +1406,8 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
             for (const BlockGroups &d : decoded)
               products.push_back(
                   arith::MulFOp::create(bb, bloc, d.mins, xsums));
-            next[t] = arith::AddFOp::create(
-                bb, bloc, next[t], sumEachVector(bb, bloc, products));
+            next[t] = arith::AddFOp::create(bb, bloc, next[t],
+                                            sumEachVector(bb, bloc, products));
           }
         }
         scf::YieldOp::create(bb, bloc, next);
@@ -1574,8 +1581,7 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     auto scheme = dyn_cast<GGUFSchemeAttr>(weightType.getScheme());
     if (!scheme)
       return rewriter.notifyMatchFailure(op, "not a GGUF block format");
-    std::optional<VectorFormat> format =
-        getVectorFormat(scheme.getFormat());
+    std::optional<VectorFormat> format = getVectorFormat(scheme.getFormat());
     if (!format)
       return rewriter.notifyMatchFailure(op, "no vector decoder for format");
     if (format->needsInt8 && !int8Activations)
@@ -1638,14 +1644,14 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
           bytes, {ReassociationIndices{0}, ReassociationIndices{1, 2}});
     }
 
-    RowDecoder decoder{blockSize,
-                       blocks,
-                       [&](OpBuilder &b, Location nloc, ValueRange index,
-                           BlockGroups &out) {
-                         BlockReader reader(b, nloc, view, index);
-                         format->decode(reader, out);
-                       },
-                       {}};
+    RowDecoder decoder{
+        blockSize,
+        blocks,
+        [&](OpBuilder &b, Location nloc, ValueRange index, BlockGroups &out) {
+          BlockReader reader(b, nloc, view, index);
+          format->decode(reader, out);
+        },
+        {}};
     Activations acts{matrix, std::nullopt};
     if (int8Activations) {
       // Interleaved rows also need the sums for quants with an offset.
