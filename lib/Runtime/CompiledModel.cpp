@@ -186,8 +186,9 @@ bool CompiledModel::repackWeights(std::string &error) {
     error = "repack entry point '" + desc.repack + "' is missing";
     return false;
   }
-  // The compute layout differs from the file's only inside interleaved
-  // weights, which the generated repack writes; the rest is the file's bytes.
+  // Every weight lives at its file offset in the copy too. Weights read in
+  // the file's layout are copied as they are; the generated repack writes
+  // the interleaved ones (most of the bytes), which are not copied first.
   size_t bytes = weights->getFileSize();
   constexpr size_t kAlignment = 64;
   size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
@@ -199,7 +200,14 @@ bool CompiledModel::repackWeights(std::string &error) {
     return false;
   }
   const uint8_t *file = weights->getData();
-  std::memcpy(computeWeights.get(), file, bytes);
+  for (size_t i = 0; i < desc.weights.size(); ++i) {
+    if (desc.weights[i].interleave != 1)
+      continue;
+    // load() checked that every weight the descriptor lists is in the file.
+    const gguf::TensorInfo *tensor = weights->findTensor(desc.weights[i].name);
+    std::memcpy(computeWeights.get() + offsets[i], file + offsets[i],
+                tensor->numBytes);
+  }
   auto srcRef = makeMemRef<uint8_t, 1>(const_cast<uint8_t *>(file),
                                        {static_cast<int64_t>(bytes)});
   auto dstRef = makeMemRef<uint8_t, 1>(computeWeights.get(),

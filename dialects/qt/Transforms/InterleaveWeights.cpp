@@ -68,8 +68,7 @@ struct InterleaveWeightsPass
       return false;
     return llvm::all_of(op->getUses(), [](OpOperand &use) {
       auto matmul = dyn_cast<MatmulOp>(use.getOwner());
-      return matmul && use.get() == matmul.getWeight() &&
-             use.getOperandNumber() == 1;
+      return matmul && use.get() == matmul.getWeight();
     });
   }
 };

@@ -1283,9 +1283,10 @@ static SmallVector<Value> buildInterleavedBlockLoop(
         const BlockGroups shape = first.front();
         bool sharesScale =
             shape.superScale && q.groupsPerScale == groupsPerBlock;
-        auto lanes = [&](auto getter) {
+        // One value of each row's decode, as a lane vector.
+        auto lanes = [&](ArrayRef<BlockGroups> rows, auto getter) {
           SmallVector<Value> scalars;
-          for (const BlockGroups &d : decoded)
+          for (const BlockGroups &d : rows)
             scalars.push_back(getter(d));
           return buildLaneVector(bb, bloc, scalars);
         };
@@ -1323,11 +1324,13 @@ static SmallVector<Value> buildInterleavedBlockLoop(
           const QuantGroup &groupShape = shape.groups[index];
           Value laneScales, laneMins;
           if (!sharesScale)
-            laneScales = lanes(
-                [&](const BlockGroups &d) { return d.groups[index].scale; });
+            laneScales = lanes(decoded, [&](const BlockGroups &d) {
+              return d.groups[index].scale;
+            });
           if (groupShape.min)
-            laneMins = lanes(
-                [&](const BlockGroups &d) { return d.groups[index].min; });
+            laneMins = lanes(decoded, [&](const BlockGroups &d) {
+              return d.groups[index].min;
+            });
           for (int64_t t = 0; t < count; ++t) {
             Value xq = vector::TransferReadOp::create(
                 bb, bloc, VectorType::get({kGroupSize}, bb.getI8Type()),
@@ -1359,10 +1362,13 @@ static SmallVector<Value> buildInterleavedBlockLoop(
             }
             scaledFma(next[t], laneScales, scaleAt(t, g),
                       sumEachVector(bb, bloc, dots));
+            // The activations' group sum (d_x times the sum of the quants).
+            Value xsum;
+            if (groupShape.offset || laneMins)
+              xsum = tensor::ExtractOp::create(bb, bloc, q.sums,
+                                               ValueRange{rows[t], g});
             if (groupShape.offset) {
               // scale * offset * sum(x): the dots took the quants unsigned.
-              Value xsum = tensor::ExtractOp::create(bb, bloc, q.sums,
-                                                     ValueRange{rows[t], g});
               Value offset = arith::ConstantOp::create(
                   bb, bloc,
                   bb.getF32FloatAttr(static_cast<float>(groupShape.offset)));
@@ -1373,10 +1379,7 @@ static SmallVector<Value> buildInterleavedBlockLoop(
                   vector::FMAOp::create(bb, bloc, laneScales, splat, next[t]);
             }
             if (laneMins) {
-              // min * sum(x) per row: the activations' group sum (d_x times
-              // the sum of the quants) times each row's min.
-              Value xsum = tensor::ExtractOp::create(bb, bloc, q.sums,
-                                                     ValueRange{rows[t], g});
+              // min * sum(x): each row's min times the group sum.
               Value splat =
                   vector::BroadcastOp::create(bb, bloc, accType, xsum);
               next[t] =
@@ -1384,10 +1387,9 @@ static SmallVector<Value> buildInterleavedBlockLoop(
             }
           }
         }
-        decoded = first;
         if (sharesScale) {
           Value superScales =
-              lanes([](const BlockGroups &d) { return d.superScale; });
+              lanes(first, [](const BlockGroups &d) { return d.superScale; });
           for (int64_t t = 0; t < count; ++t)
             scaledFma(next[t], superScales, scaleAt(t, firstGroup),
                       sumEachVector(bb, bloc, intSums[t]));
@@ -1403,7 +1405,7 @@ static SmallVector<Value> buildInterleavedBlockLoop(
                 bb, bloc, minsType, q.sums, ValueRange{rows[t], firstGroup},
                 f32Pad, ArrayRef<bool>{true});
             SmallVector<Value> products;
-            for (const BlockGroups &d : decoded)
+            for (const BlockGroups &d : first)
               products.push_back(
                   arith::MulFOp::create(bb, bloc, d.mins, xsums));
             next[t] = arith::AddFOp::create(bb, bloc, next[t],
