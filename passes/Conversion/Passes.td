@@ -49,4 +49,56 @@ def ConvertLLMToLinalgPass : Pass<"convert-llm-to-linalg"> {
                            "::kvant::qt::QtDialect"];
 }
 
+def LowerAttentionToVectorPass : Pass<"llm-lower-attention-to-vector"> {
+  let summary = "Lower llm.attention to vector loops over the keys with an "
+                "online softmax";
+  let description = [{
+    The CPU lowering of `llm.attention`. The reference lowering
+    (`convert-llm-to-linalg`) builds a `[T, Hkv, G, S]` score tensor and
+    about eight loop nests (scores, mask, max, exponentials, sum, `P · V`,
+    normalization), each a scalar loop whose reduction runs across rows of the
+    cache. This one visits each (query position, key/value head) pair once
+    and reads every key and value row it needs once, as vectors:
+
+    ```
+    scf.forall (t, g) in (T, Hkv)
+      q_r = scale * query[t, g*G + r, :]                  r < G = Hq / Hkv
+      scf.for j in [0, min(S, offset + t + 1))   m, l: vector<G>, acc_r
+        s[r] = q_r · key[j, g, :]       (-inf where the mask hides key j)
+        m' = max(m, s);  c = exp(m - m');  p = exp(s - m')
+        l = l * c + p;   acc_r = acc_r * c[r] + p[r] * value[j, g, :]
+      result[t, g*G + r, :] = acc_r / l[r]         (0 where l[r] = 0)
+    ```
+
+    Keys after the query are invisible under every mask, so the loop stops
+    at the query's position: no mask is materialized and unwritten cache
+    slots are never read. Other masks add their visibility predicate (the
+    same as the reference lowering's) per key. The query heads sharing a
+    key/value head are handled together, so grouped-query attention reads
+    the cache once per key/value head. Arithmetic is f32 whatever the
+    element types; the exponentials are polynomial approximations
+    (`math` dialect's, accurate to a few ulp) so that they stay vectors.
+
+    The op needs static head counts and head sizes; attention with dynamic
+    ones is left for `convert-llm-to-linalg`.
+
+    Example (decode against a cache, 4 query heads per key/value head):
+
+    ```mlir
+    %o = llm.attention #llm.causal %q, %k, %v offset(%pos)
+        : tensor<1x32x64xf32>, tensor<512x4x64xf32>, tensor<512x4x64xf32>
+        -> tensor<1x32x64xf32>
+    ```
+
+    becomes one `scf.forall` over `(1, 4)` whose body holds an `scf.for`
+    over `min(512, %pos + 1)` keys carrying `vector<8xf32>` maxima and sums
+    and eight `vector<64xf32>` accumulators.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // KVANT_PASSES_CONVERSION_PASSES_TD

@@ -47,7 +47,10 @@ std::string kvant::getModelToBuffersPipeline(const std::string &entry,
                                              int64_t interleaveRows) {
   // The interleaved layout is read only by the int8 GEMVs.
   bool interleave = vectorizeMatmuls && int8Dot != "none" && interleaveRows > 1;
-  return "qt-fuse-dequant, canonicalize, cse, "
+  // Attention with static head sizes becomes vector loops on the CPU (the
+  // same path that vectorizes the matmuls); the rest of llm goes to linalg.
+  return std::string("qt-fuse-dequant, canonicalize, cse, ") +
+         (vectorizeMatmuls ? "llm-lower-attention-to-vector, " : "") +
          "convert-llm-to-linalg, kv-lower-to-tensor, " +
          (interleave ? "qt-interleave-weights{rows=" +
                            std::to_string(interleaveRows) + "}, "

@@ -22,6 +22,7 @@ LLVM_BIN = "/usr/lib/llvm-22/bin"
 LLVM_LIB = "/usr/lib/llvm-22/lib"
 RUNNER_LIBS = [os.path.join(LLVM_LIB, "libmlir_runner_utils.so"),
                os.path.join(LLVM_LIB, "libmlir_c_runner_utils.so")]
+OPENMP_LIB = os.path.join(LLVM_LIB, "libomp.so")
 
 # Tensors to LLVM on the CPU: a correctness baseline, not a fast path.
 CPU_LOWERING = [
@@ -39,6 +40,32 @@ CPU_LOWERING = [
     "--convert-func-to-llvm",
     "--reconcile-unrealized-casts",
 ]
+
+def vector_cpu_lowering(parallel):
+    """Tensors with vector code to LLVM, as the CPU pipeline orders it."""
+    loops = (["--scf-forall-to-parallel", "--convert-linalg-to-parallel-loops",
+              "--convert-scf-to-openmp"] if parallel else
+             ["--scf-forall-to-for", "--convert-linalg-to-loops"])
+    return [
+        "--convert-elementwise-to-linalg",
+        "--one-shot-bufferize=bufferize-function-boundaries "
+        "function-boundary-type-conversion=identity-layout-map",
+        *loops,
+        "--convert-vector-to-scf",
+        "--expand-strided-metadata",
+        "--lower-affine",
+        "--convert-vector-to-llvm=reassociate-fp-reductions=1",
+        "--finalize-memref-to-llvm",
+        "--convert-scf-to-cf",
+        "--convert-arith-to-llvm",
+        "--convert-math-to-llvm",
+        *(["--convert-openmp-to-llvm"] if parallel else []),
+        "--convert-cf-to-llvm",
+        "--convert-func-to-llvm",
+        "--convert-ub-to-llvm",
+        "--reconcile-unrealized-casts",
+    ]
+
 
 PRINT_I32_DECL = ("func.func private @printMemrefI32(memref<*xi32>) "
                   "attributes {llvm.emit_c_interface}")
@@ -96,11 +123,13 @@ def run_opt(module, passes):
     return proc.stdout
 
 
-def run_on_cpu(module, passes=(), entry="main"):
-    """Runs `passes`, lowers to LLVM and executes `entry` (returning nothing); returns stdout."""
-    llvm_ir = run_opt(module, [*passes, *CPU_LOWERING])
+def run_on_cpu(module, passes=(), entry="main", lowering=None, openmp=False):
+    """Runs `passes`, lowers to LLVM (by `lowering`, CPU_LOWERING unless given) and executes
+    `entry` (returning nothing); returns stdout. `openmp` loads the OpenMP runtime."""
+    llvm_ir = run_opt(module, [*passes, *(CPU_LOWERING if lowering is None else lowering)])
+    libs = RUNNER_LIBS + ([OPENMP_LIB] if openmp else [])
     proc = subprocess.run([mlir_runner(), "-e", entry, "-entry-point-result=void",
-                           "-shared-libs=" + ",".join(RUNNER_LIBS)],
+                           "-shared-libs=" + ",".join(libs)],
                           input=llvm_ir, capture_output=True, text=True)
     if proc.returncode != 0:
         raise AssertionError(f"mlir-runner failed:\n{proc.stderr}")

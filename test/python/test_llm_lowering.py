@@ -21,10 +21,25 @@ import numpy as np
 import pytest
 
 from kvant_testing import (PRINT_I32_DECL, dense_hex, mlir_tensor_type, parse_f32_bits,
-                           print_f32_bits, require_kvant_opt, run_on_cpu)
+                           print_f32_bits, require_kvant_opt, run_on_cpu, vector_cpu_lowering)
 
 RTOL = 1e-5
 PASSES = ("--convert-llm-to-linalg",)
+
+# How llm.attention is lowered: the reference linalg lowering, or llm-lower-attention-to-vector
+# (the CPU pipeline's) run serially or on OpenMP threads.
+ATTENTION_LOWERINGS = {
+    "reference": dict(passes=PASSES),
+    "vector": dict(passes=("--llm-lower-attention-to-vector", *PASSES),
+                   lowering=vector_cpu_lowering(False)),
+    "vector-openmp": dict(passes=("--llm-lower-attention-to-vector", *PASSES),
+                          lowering=vector_cpu_lowering(True), openmp=True),
+}
+
+
+@pytest.fixture(params=list(ATTENTION_LOWERINGS))
+def attention_lowering(request):
+    return ATTENTION_LOWERINGS[request.param]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -43,12 +58,13 @@ def _literal(array):
     return dense_hex(array)
 
 
-def run_kernel(kernel, args, results, passes=PASSES):
+def run_kernel(kernel, args, results, passes=PASSES, lowering=None, openmp=False):
     """Runs `kernel` (text of `func.func @kernel`) on `args` and returns its f32 results.
 
     args: (value, kernel argument type) pairs; a value is a NumPy array (cast to the argument
     type when that is more dynamic) or a Python int for an `index`.
     results: (static shape, kernel result type) pairs.
+    lowering, openmp: as run_on_cpu takes them.
     """
     require_kvant_opt()
     body, names, arg_types = [], [], []
@@ -70,7 +86,7 @@ def run_kernel(kernel, args, results, passes=PASSES):
         body.append(print_f32_bits(f"p{i}", f"%s{i}", shape))
     module = (f"module {{\n  {PRINT_I32_DECL}\n{kernel}\n"
               f"  func.func @main() {{\n{''.join(body)}    return\n  }}\n}}\n")
-    outputs = parse_f32_bits(run_on_cpu(module, passes))
+    outputs = parse_f32_bits(run_on_cpu(module, passes, lowering=lowering, openmp=openmp))
     assert len(outputs) == len(results)
     return outputs
 
@@ -277,19 +293,19 @@ MASKS = [
 
 
 @pytest.mark.parametrize("name,mask,visible", MASKS, ids=[m[0] for m in MASKS])
-def test_attention_prefill(rng, name, mask, visible):
+def test_attention_prefill(rng, attention_lowering, name, mask, visible):
     """Prefill (S = T = 10) with GQA: 4 query heads share 2 key/value heads."""
     q, k, v = rand(rng, 10, 4, 8, scale=2.0), rand(rng, 10, 2, 8, scale=2.0), rand(rng, 10, 2, 8)
     ot, kernel = attention_kernel(mask, "?x4x8", "?x2x8", "?x2x8")
     (o,) = run_kernel(kernel, [(q, t("?x4x8")), (k, t("?x2x8")), (v, t("?x2x8"))],
-                      [((10, 4, 8), ot)])
+                      [((10, 4, 8), ot)], **attention_lowering)
     ref = ref_attention(q, k, v, visible)
     check(f"attention {name}", o, ref)
     if name != "causal":  # the case tells the mask apart from plain causal attention
         assert not np.allclose(ref, ref_attention(q, k, v, causal))
 
 
-def test_attention_decode_offset(rng):
+def test_attention_decode_offset(rng, attention_lowering):
     """T = 1 against a 16-slot cache holding 9 tokens; unwritten slots hold NaN and must not
     be read. Multi-head (Hq = Hkv), Dv != D, explicit scale; also T = 3 after 6."""
     k, v = rand(rng, 16, 3, 8), rand(rng, 16, 3, 4)
@@ -303,12 +319,29 @@ def test_attention_decode_offset(rng):
   }}"""
     o1, o3 = run_kernel(kernel, [(q1, t('1x3x8')), (q3, t('?x3x8')), (k, t('16x3x8')),
                                  (v, t('16x3x4')), (8, "index"), (6, "index")],
-                        [((1, 3, 4), t('1x3x4')), ((3, 3, 4), t('?x3x4'))])
+                        [((1, 3, 4), t('1x3x4')), ((3, 3, 4), t('?x3x4'))], **attention_lowering)
     check("attention decode offset", o1, ref_attention(q1, k[:9], v[:9], causal, 8, 0.3))
     check("attention window offset", o3, ref_attention(q3, k[:9], v[:9], sliding(4), 6))
 
 
-def test_attention_tree(rng):
+def test_attention_wide_groups(rng, attention_lowering):
+    """The vector widths of real models: 8 query heads per key/value head, head size 64, a
+    40-slot cache holding 37 tokens (NaN after), three queries after 34, scores spread wide
+    enough that many exponentials underflow."""
+    q, k, v = rand(rng, 3, 16, 64, scale=2.0), rand(rng, 40, 2, 64), rand(rng, 40, 2, 64)
+    k[37:], v[37:] = np.nan, np.nan
+    qt_, kt_, ot = t('?x16x64'), t('40x2x64'), t('?x16x64')
+    kernel = f"""
+  func.func @kernel(%q: {qt_}, %k: {kt_}, %v: {kt_}, %p: index) -> {ot} {{
+    %o = llm.attention #llm.causal %q, %k, %v offset(%p) : {qt_}, {kt_}, {kt_} -> {ot}
+    return %o : {ot}
+  }}"""
+    (o,) = run_kernel(kernel, [(q, qt_), (k, kt_), (v, kt_), (34, "index")],
+                      [((3, 16, 64), ot)], **attention_lowering)
+    check("attention wide groups", o, ref_attention(q, k[:37], v[:37], causal, 34))
+
+
+def test_attention_tree(rng, attention_lowering):
     """Five draft nodes (parents -1, 0, 0, 1, 2) after a committed prefix of 4, cache of 12
     with NaN in the unwritten slots; GQA 4/2."""
     mask = tree_mask([-1, 0, 0, 1, 2])
@@ -318,11 +351,12 @@ def test_attention_tree(rng):
                                   f"tree_mask(%m : {t('5x5', 'i1')}) offset(%c)",
                                   f", %m: {t('5x5', 'i1')}, %c: index")
     (o,) = run_kernel(kernel, [(q, t("5x4x8")), (k, t("?x2x8")), (v, t("?x2x8")),
-                               (mask, t('5x5', 'i1')), (4, "index")], [((5, 4, 8), ot)])
+                               (mask, t('5x5', 'i1')), (4, "index")], [((5, 4, 8), ot)],
+                      **attention_lowering)
     check("attention tree", o, ref_attention(q, k[:9], v[:9], tree(mask, 4), 4))
 
 
-def test_attention_row_without_visible_key(rng):
+def test_attention_row_without_visible_key(rng, attention_lowering):
     """A tree mask row that hides the node itself with no prefix (offset 0): that query sees
     no key and yields zeros (LLMOps.td), not NaN; the other rows are unaffected."""
     mask = tree_mask([-1, 0, 1])
@@ -332,7 +366,8 @@ def test_attention_row_without_visible_key(rng):
                                   f"tree_mask(%m : {t('3x3', 'i1')}) offset(%c)",
                                   f", %m: {t('3x3', 'i1')}, %c: index")
     (o,) = run_kernel(kernel, [(q, t("3x2x4")), (k, t("3x2x4")), (v, t("3x2x4")),
-                               (mask, t('3x3', 'i1')), (0, "index")], [((3, 2, 4), ot)])
+                               (mask, t('3x3', 'i1')), (0, "index")], [((3, 2, 4), ot)],
+                      **attention_lowering)
     assert np.all(o[1] == 0.0)
     check("attention empty row", o, ref_attention(q, k, v, tree(mask, 0), 0))
 

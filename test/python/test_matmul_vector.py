@@ -35,7 +35,7 @@ from gguf.quants import dequantize, quantize
 
 from kvant_testing import (dense_hex, kvant_opt, mlir_runner, mlir_tensor_type, parse_f32_bits,
                            print_f32_bits, PRINT_I32_DECL, qt_cases_module, require_kvant_opt,
-                           run_opt, RUNNER_LIBS)
+                           run_opt, vector_cpu_lowering, OPENMP_LIB, RUNNER_LIBS)
 from llama_ref import ACTIVATION_BLOCK, quantize_activations
 
 BLOCK_FORMATS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
@@ -60,32 +60,6 @@ INTERLEAVE_FORMATS = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "T
 RTOL = 1e-4
 
 
-def vector_cpu_lowering(parallel):
-    """Tensors with vector code to LLVM, as the CPU pipeline orders it."""
-    loops = (["--scf-forall-to-parallel", "--convert-linalg-to-parallel-loops",
-              "--convert-scf-to-openmp"] if parallel else
-             ["--scf-forall-to-for", "--convert-linalg-to-loops"])
-    return [
-        "--convert-elementwise-to-linalg",
-        "--one-shot-bufferize=bufferize-function-boundaries "
-        "function-boundary-type-conversion=identity-layout-map",
-        *loops,
-        "--convert-vector-to-scf",
-        "--expand-strided-metadata",
-        "--lower-affine",
-        "--convert-vector-to-llvm=reassociate-fp-reductions=1",
-        "--finalize-memref-to-llvm",
-        "--convert-scf-to-cf",
-        "--convert-arith-to-llvm",
-        "--convert-math-to-llvm",
-        *(["--convert-openmp-to-llvm"] if parallel else []),
-        "--convert-cf-to-llvm",
-        "--convert-func-to-llvm",
-        "--convert-ub-to-llvm",
-        "--reconcile-unrealized-casts",
-    ]
-
-
 def run_vectorized(module, parallel=False, int8_dot="none"):
     """`int8_dot`: none (f32 math) or the qt-lower-int8-ops target after int8 activations."""
     lowering = vector_cpu_lowering(parallel)
@@ -97,7 +71,7 @@ def run_vectorized(module, parallel=False, int8_dot="none"):
                                "--qt-lower-to-linalg", *lowering])
     libs = list(RUNNER_LIBS)
     if parallel:
-        libs.append("/usr/lib/llvm-22/lib/libomp.so")
+        libs.append(OPENMP_LIB)
     proc = subprocess.run([mlir_runner(), "-e", "main", "-entry-point-result=void",
                            "-shared-libs=" + ",".join(libs)],
                           input=llvm_ir, capture_output=True, text=True)

@@ -10,6 +10,8 @@
 
 #include "passes/Conversion/Passes.h"
 
+#include "passes/Conversion/Common/AttentionVisibility.h"
+
 #include "dialects/llm/IR/LLMOps.h"
 #include "dialects/qt/IR/QtOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -539,60 +541,6 @@ private:
 // llm.attention
 //===----------------------------------------------------------------------===//
 
-/// Whether the key at position `key` is visible to query `t` at position
-/// `query`, per the mask's formula in LLMAttrs.td. `treeMask` and `offset`
-/// are only read by `#llm.tree`.
-static Value buildVisibility(OpBuilder &b, Location loc,
-                             AttentionMaskAttrInterface mask, Value t,
-                             Value query, Value key, Value treeMask,
-                             Value offset) {
-  using P = arith::CmpIPredicate;
-  auto distanceBelow = [&](int64_t limit) {
-    Value distance = arith::SubIOp::create(b, loc, query, key);
-    return cmpIndex(b, loc, P::slt, distance, indexConst(b, loc, limit));
-  };
-  auto both = [&](Value x, Value y) {
-    return arith::AndIOp::create(b, loc, x, y).getResult();
-  };
-  auto either = [&](Value x, Value y) {
-    return arith::OrIOp::create(b, loc, x, y).getResult();
-  };
-
-  Value causal = cmpIndex(b, loc, P::sle, key, query);
-  if (isa<CausalMaskAttr>(mask))
-    return causal;
-  if (auto sliding = dyn_cast<SlidingWindowMaskAttr>(mask))
-    return both(causal, distanceBelow(sliding.getWindow()));
-  if (auto sink = dyn_cast<SinkWindowMaskAttr>(mask)) {
-    Value isSink =
-        cmpIndex(b, loc, P::slt, key, indexConst(b, loc, sink.getSink()));
-    if (std::optional<int64_t> maxDistance = sink.getMaxDistance())
-      isSink = both(isSink, distanceBelow(*maxDistance));
-    return both(causal, either(distanceBelow(sink.getWindow()), isSink));
-  }
-  if (auto sparse = dyn_cast<BlockSparseMaskAttr>(mask)) {
-    Value block = indexConst(b, loc, sparse.getBlock());
-    Value keyBlock = arith::DivSIOp::create(b, loc, key, block);
-    Value queryBlock = arith::DivSIOp::create(b, loc, query, block);
-    Value blockDistance = arith::SubIOp::create(b, loc, queryBlock, keyBlock);
-    Value local = cmpIndex(b, loc, P::slt, blockDistance,
-                           indexConst(b, loc, sparse.getLocal()));
-    Value global = cmpIndex(b, loc, P::slt, keyBlock,
-                            indexConst(b, loc, sparse.getGlobal()));
-    return both(causal, either(local, global));
-  }
-  assert(isa<TreeMaskAttr>(mask) && "unknown attention mask");
-  // The committed prefix is visible; a tree node only through the mask. The
-  // causal term keeps the mask index in [0, t].
-  Value inPrefix = cmpIndex(b, loc, P::slt, key, offset);
-  Value node = arith::SubIOp::create(b, loc, key, offset);
-  node = arith::SelectOp::create(b, loc, inPrefix, indexConst(b, loc, 0), node);
-  node = arith::SelectOp::create(b, loc, causal, node, indexConst(b, loc, 0));
-  Value ancestor =
-      tensor::ExtractOp::create(b, loc, treeMask, ValueRange{t, node});
-  return both(causal, either(inPrefix, ancestor));
-}
-
 /// `AffineMap` over `count` loops selecting the loops `positions`.
 static AffineMap selectDims(MLIRContext *ctx, ArrayRef<unsigned> positions,
                             unsigned count) {
@@ -712,8 +660,8 @@ static Value maskScores(OpBuilder &b, AttentionOp op, Value scores,
                Value t = linalg::IndexOp::create(nb, l, 0);
                Value key = linalg::IndexOp::create(nb, l, 3);
                Value position = arith::AddIOp::create(nb, l, offset, t);
-               Value visible = buildVisibility(nb, l, mask, t, position, key,
-                                               treeMask, offset);
+               Value visible = buildAttentionVisibility(
+                   nb, l, mask, t, position, key, treeMask, offset);
                Value scaled = arith::MulFOp::create(nb, l, args[0], scale);
                linalg::YieldOp::create(nb, l,
                                        ValueRange{arith::SelectOp::create(
