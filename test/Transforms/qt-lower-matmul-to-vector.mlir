@@ -261,11 +261,22 @@ func.func @iq4_nl_int8(%x: tensor<1x64xf32>, %b: tensor<4x36xi8>) -> tensor<1x4x
 // INT8: vector.transfer_read %[[VIEW]][%[[G]], %[[B]], %c7, %c2]
 // INT8: %[[HALVES:.*]] = vector.from_elements %{{.*}} : vector<8xf16>
 // INT8: %[[SCALES:.*]] = arith.extf %[[HALVES]] : vector<8xf16> to vector<8xf32>
-// INT8-COUNT-8: qt.dot_i8
-// INT8: vector.shuffle %{{.*}}, %{{.*}} [0, 8, 1, 9, 4, 12, 5, 13] : vector<8xi32>, vector<8xi32>
+// Nibble-packed quants: rows p and p + 4 paired, first halves in one vector
+// and last halves in the other, against the activations' halves repeated.
+// INT8: %[[P0LO:.*]] = vector.shuffle %[[R0:.*]], %[[R4:.*]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 32, {{.*}}, 47] : vector<32xi8>, vector<32xi8>
+// INT8: %[[P0HI:.*]] = vector.shuffle %[[R0]], %[[R4]] [16, {{.*}}, 31, 48, {{.*}}, 63] : vector<32xi8>, vector<32xi8>
+// INT8-COUNT-6: vector.shuffle %{{.*}}, %{{.*}} [{{.*}}] : vector<32xi8>, vector<32xi8>
+// INT8: %[[XLO:.*]] = vector.shuffle %[[X:.*]], %[[X]] [0, {{.*}}, 15, 0, {{.*}}, 15] : vector<32xi8>, vector<32xi8>
+// INT8: %[[XHI:.*]] = vector.shuffle %[[X]], %[[X]] [16, {{.*}}, 31, 16, {{.*}}, 31] : vector<32xi8>, vector<32xi8>
+// INT8: %[[D0LO:.*]] = qt.dot_i8 %[[P0LO]], %[[XLO]] {unsigned_lhs}
+// INT8: %[[D0HI:.*]] = qt.dot_i8 %[[P0HI]], %[[XHI]] {unsigned_lhs}
+// INT8: arith.addi %[[D0LO]], %[[D0HI]] : vector<8xi32>
+// INT8-COUNT-6: qt.dot_i8
+// INT8-NOT: qt.dot_i8
 // INT8: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 8, 9, 4, 5, 12, 13] : vector<8xi32>, vector<8xi32>
-// INT8: %[[LO:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xi32>, vector<8xi32>
-// INT8: %[[HI:.*]] = vector.shuffle %{{.*}}, %{{.*}} [4, 5, 6, 7, 12, 13, 14, 15] : vector<8xi32>, vector<8xi32>
+// INT8: vector.shuffle %{{.*}}, %{{.*}} [2, 3, 10, 11, 6, 7, 14, 15] : vector<8xi32>, vector<8xi32>
+// INT8: %[[LO:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 2, 8, 10, 4, 6, 12, 14] : vector<8xi32>, vector<8xi32>
+// INT8: %[[HI:.*]] = vector.shuffle %{{.*}}, %{{.*}} [1, 3, 9, 11, 5, 7, 13, 15] : vector<8xi32>, vector<8xi32>
 // INT8: %[[SUM:.*]] = arith.addi %[[LO]], %[[HI]] : vector<8xi32>
 // INT8: %[[ROWSCALES:.*]] = arith.mulf %[[SCALES]], %{{.*}} : vector<8xf32>
 // INT8: %[[SUMF:.*]] = arith.sitofp %[[SUM]] : vector<8xi32> to vector<8xf32>

@@ -199,6 +199,11 @@ struct QuantGroup {
   /// offset times the activations' sum; the others add it to the quants
   /// first (withOffsetApplied).
   int64_t offset = 0;
+  /// Set when `quants` are the low nibbles of 16 consecutive bytes followed
+  /// by their high nibbles (q4_0, q4_1). The interleaved GEMV then pairs the
+  /// halves of two rows in one vector: one and/shift unpacks both rows, and
+  /// the dot products land in half as many lanes to add up.
+  bool nibblePacked = false;
 };
 
 /// `group` with its offset added to the quants (signed small integers).
@@ -249,6 +254,7 @@ static void decodeQ4_0(BlockReader &r, BlockGroups &out) {
   QuantGroup group{r.nibbles(2), d, {}, {}};
   group.isUnsigned = true;
   group.offset = -8;
+  group.nibblePacked = true;
   out.groups.push_back(group);
 }
 
@@ -256,8 +262,10 @@ static void decodeQ4_0(BlockReader &r, BlockGroups &out) {
 static void decodeQ4_1(BlockReader &r, BlockGroups &out) {
   Value d = r.f16(0);
   Value m = r.f16(2);
-  Value q = r.nibbles(4);
-  out.groups.push_back({q, d, {}, m});
+  QuantGroup group{r.nibbles(4), d, {}, m};
+  group.isUnsigned = true;
+  group.nibblePacked = true;
+  out.groups.push_back(group);
 }
 
 /// The 5-bit quants of q5_0/q5_1: nibbles from `qs`, bit j of the u32 at
@@ -281,8 +289,9 @@ static void decodeQ5_0(BlockReader &r, BlockGroups &out) {
 static void decodeQ5_1(BlockReader &r, BlockGroups &out) {
   Value d = r.f16(0);
   Value m = r.f16(2);
-  Value q = fiveBitQuants(r, 4, 8);
-  out.groups.push_back({q, d, {}, m});
+  QuantGroup group{fiveBitQuants(r, 4, 8), d, {}, m};
+  group.isUnsigned = true;
+  out.groups.push_back(group);
 }
 
 /// The 6-bit scales and mins of the 8 sub-blocks of q4_k/q5_k from the 12
@@ -1159,20 +1168,29 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
 /// adds pairs of 32-bit, then of 64-bit lanes within each 128-bit half
 /// (AVX2's unpck{l,h}dq and unpck{l,h}qdq), then the two halves. Lane r of
 /// each level holds a partial sum of vectors[r % (2, 4, 8)].
+/// One level of a transposing sum tree: for each pair of `in`, the lanes
+/// `low` of the two vectors (shuffled together) plus their lanes `high`.
+static SmallVector<Value> addShuffledPairs(OpBuilder &b, Location loc,
+                                           ArrayRef<Value> in,
+                                           ArrayRef<int64_t> low,
+                                           ArrayRef<int64_t> high) {
+  bool isFloat = isa<FloatType>(getElementTypeOrSelf(in[0].getType()));
+  SmallVector<Value> out;
+  for (size_t i = 0; i < in.size(); i += 2) {
+    Value l = vector::ShuffleOp::create(b, loc, in[i], in[i + 1], low);
+    Value h = vector::ShuffleOp::create(b, loc, in[i], in[i + 1], high);
+    out.push_back(isFloat ? arith::AddFOp::create(b, loc, l, h).getResult()
+                          : arith::AddIOp::create(b, loc, l, h).getResult());
+  }
+  return out;
+}
+
 static Value sumEachVector(OpBuilder &b, Location loc,
                            ArrayRef<Value> vectors) {
   assert(vectors.size() == kDotLanes && "one vector per lane");
-  bool isFloat = isa<FloatType>(getElementTypeOrSelf(vectors[0].getType()));
   auto level = [&](ArrayRef<Value> in, ArrayRef<int64_t> low,
                    ArrayRef<int64_t> high) {
-    SmallVector<Value> out;
-    for (size_t i = 0; i < in.size(); i += 2) {
-      Value l = vector::ShuffleOp::create(b, loc, in[i], in[i + 1], low);
-      Value h = vector::ShuffleOp::create(b, loc, in[i], in[i + 1], high);
-      out.push_back(isFloat ? arith::AddFOp::create(b, loc, l, h).getResult()
-                            : arith::AddIOp::create(b, loc, l, h).getResult());
-    }
-    return out;
+    return addShuffledPairs(b, loc, in, low, high);
   };
   SmallVector<Value> pairs =
       level(vectors, {0, 8, 1, 9, 4, 12, 5, 13}, {2, 10, 3, 11, 6, 14, 7, 15});
@@ -1180,6 +1198,45 @@ static Value sumEachVector(OpBuilder &b, Location loc,
       level(pairs, {0, 1, 8, 9, 4, 5, 12, 13}, {2, 3, 10, 11, 6, 7, 14, 15});
   return level(quads, {0, 1, 2, 3, 8, 9, 10, 11},
                {4, 5, 6, 7, 12, 13, 14, 15})[0];
+}
+
+/// A vector whose lane r is the sum of row r's partial sums, for the four
+/// dot products of paired rows (pairRowHalves): vector p holds row p's four
+/// partial sums in lanes 0-3 and row p + 4's in lanes 4-7. Two levels of
+/// in-lane shuffles (AVX2's unpck{l,h}qdq, then shufps) instead of
+/// sumEachVector's three.
+static Value sumPairedRows(OpBuilder &b, Location loc, ArrayRef<Value> pairs) {
+  assert(pairs.size() == kDotLanes / 2 && "one vector per pair of rows");
+  // [r0 r0 r1 r1 | r4 r4 r5 r5] and [r2 r2 r3 r3 | r6 r6 r7 r7]
+  SmallVector<Value> halves = addShuffledPairs(
+      b, loc, pairs, {0, 1, 8, 9, 4, 5, 12, 13}, {2, 3, 10, 11, 6, 7, 14, 15});
+  // [r0 r1 r2 r3 | r4 r5 r6 r7]
+  return addShuffledPairs(b, loc, halves, {0, 2, 8, 10, 4, 6, 12, 14},
+                          {1, 3, 9, 11, 5, 7, 13, 15})[0];
+}
+
+/// The quants of rows p and p + 4 (p < 4) as two vectors, the first 16 of
+/// each row's group in one and the last 16 in the other, for nibble-packed
+/// formats: once unpacked, both are one and/shift of two rows' 16 bytes.
+/// Their dot products with the activations' first (last) 16 quants repeated
+/// twice give row p's partial sums in lanes 0-3 and row p + 4's in 4-7.
+static SmallVector<std::pair<Value, Value>>
+pairRowHalves(OpBuilder &b, Location loc, ArrayRef<BlockGroups> rows,
+              int64_t group) {
+  SmallVector<int64_t> low, high;
+  for (int64_t i = 0; i < kGroupSize; ++i) {
+    int64_t row = i / (kGroupSize / 2), lane = i % (kGroupSize / 2);
+    low.push_back(row * kGroupSize + lane);
+    high.push_back(row * kGroupSize + kGroupSize / 2 + lane);
+  }
+  SmallVector<std::pair<Value, Value>> pairs;
+  for (int64_t p = 0; p < kDotLanes / 2; ++p) {
+    Value first = rows[p].groups[group].quants;
+    Value second = rows[p + kDotLanes / 2].groups[group].quants;
+    pairs.push_back({vector::ShuffleOp::create(b, loc, first, second, low),
+                     vector::ShuffleOp::create(b, loc, first, second, high)});
+  }
+  return pairs;
 }
 
 /// The f32 `scalars` (one per lane) as a vector<kDotLanes x f32>. Scales
@@ -1331,13 +1388,42 @@ static SmallVector<Value> buildInterleavedBlockLoop(
             laneMins = lanes(decoded, [&](const BlockGroups &d) {
               return d.groups[index].min;
             });
+          // Nibble-packed quants meet the activations as paired rows.
+          SmallVector<std::pair<Value, Value>> pairs;
+          if (!sharesScale && groupShape.nibblePacked)
+            pairs = pairRowHalves(bb, bloc, decoded, index);
           for (int64_t t = 0; t < count; ++t) {
             Value xq = vector::TransferReadOp::create(
                 bb, bloc, VectorType::get({kGroupSize}, bb.getI8Type()),
                 q.quants, ValueRange{rows[t], col}, i8Pad,
                 ArrayRef<bool>{true});
+            Value rowSums;
+            if (!pairs.empty()) {
+              SmallVector<int64_t> lowTwice, highTwice;
+              for (int64_t i = 0; i < kGroupSize; ++i) {
+                lowTwice.push_back(i % (kGroupSize / 2));
+                highTwice.push_back(kGroupSize / 2 + i % (kGroupSize / 2));
+              }
+              Value xLow =
+                  vector::ShuffleOp::create(bb, bloc, xq, xq, lowTwice);
+              Value xHigh =
+                  vector::ShuffleOp::create(bb, bloc, xq, xq, highTwice);
+              SmallVector<Value> pairSums;
+              for (auto [low, high] : pairs) {
+                auto lowDot =
+                    DotI8Op::create(bb, bloc, dotType, low, xLow, Value());
+                auto highDot =
+                    DotI8Op::create(bb, bloc, dotType, high, xHigh, Value());
+                lowDot.setUnsignedLhs(groupShape.isUnsigned);
+                highDot.setUnsignedLhs(groupShape.isUnsigned);
+                pairSums.push_back(
+                    arith::AddIOp::create(bb, bloc, lowDot, highDot));
+              }
+              rowSums = sumPairedRows(bb, bloc, pairSums);
+            }
             SmallVector<Value> dots;
-            for (const BlockGroups &d : decoded) {
+            for (const BlockGroups &d :
+                 rowSums ? ArrayRef<BlockGroups>() : ArrayRef(decoded)) {
               // With a shared scale, weighted by the row's integer scale of
               // this group (applied by the dot).
               Value intScale;
@@ -1360,8 +1446,9 @@ static SmallVector<Value> buildInterleavedBlockLoop(
               }
               continue;
             }
-            scaledFma(next[t], laneScales, scaleAt(t, g),
-                      sumEachVector(bb, bloc, dots));
+            if (!rowSums)
+              rowSums = sumEachVector(bb, bloc, dots);
+            scaledFma(next[t], laneScales, scaleAt(t, g), rowSums);
             // The activations' group sum (d_x times the sum of the quants).
             Value xsum;
             if (groupShape.offset || laneMins)
