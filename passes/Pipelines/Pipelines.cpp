@@ -80,7 +80,8 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
   //   buffers:      one-shot bufferization, deallocation
   //   loops:        serial, or the parallel dimensions of every linalg op
   //                 and the GEMVs' row loops as OpenMP work-sharing loops
-  //                 over the cores
+  //                 over the cores, those with little work (one token's
+  //                 norm or residual add) on the calling thread
   //   LLVM:         the LLVM dialect (vector reductions may be reassociated:
   //                 they are tree sums of f32 partial sums)
   std::string pipeline = getModelToBuffersPipeline(
@@ -98,7 +99,8 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
     // creates, so it runs while their bodies are still single blocks.
     pipeline += "scf-forall-to-parallel, "
                 "func.func(convert-linalg-to-parallel-loops), "
-                "convert-scf-to-openmp, convert-vector-to-scf, "
+                "convert-scf-to-openmp, kvant-omp-parallel-threshold, "
+                "convert-vector-to-scf, "
                 "expand-strided-metadata, lower-affine, " +
                 vectorToLLVM + "finalize-memref-to-llvm, convert-scf-to-cf, ";
   else

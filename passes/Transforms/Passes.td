@@ -69,4 +69,47 @@ def MemRefCopyToLinalgPass : Pass<"kvant-memref-copy-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def OpenMPParallelThresholdPass : Pass<"kvant-omp-parallel-threshold"> {
+  let summary = "Run OpenMP parallel regions with little work on the calling "
+                "thread";
+  let description = [{
+    After `convert-scf-to-openmp`, every parallel loop of every op is an
+    `omp.parallel` region: a fork and a join of the thread team (a few
+    microseconds on a shared 2-core machine), even when a decode step's op
+    has one token's worth of work (an RMS norm over 2048 values, one row of
+    activations to quantize) that takes less time than the fork. This pass
+    gives each `omp.parallel` whose work-sharing loop nest it can read an
+    `if` condition: the loop's trip count (from its bounds, at run time)
+    times a static estimate of its body's work is at least `min-work`. Below
+    it, the OpenMP runtime runs the region on the calling thread, with no
+    fork. The estimate counts the operations of the loop body, multiplying
+    those in nested `scf.for` loops by their trip count when constant and by
+    `dynamic-trips` when not; it is a unit of roughly one instruction.
+
+    Regions that already have an `if`, or whose bounds are not defined
+    outside the region, are left alone.
+
+    ```mlir
+    omp.parallel {
+      omp.wsloop {
+        omp.loop_nest (%i) : index = (%c0) to (%n) step (%c1) { ... }
+      }
+      omp.terminator
+    }
+    ```
+
+    becomes `omp.parallel if(%worth)` with `%worth = (%n - %c0) * W >= min-work`
+    computed before it.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+           "Estimated work (operations executed) below which a region runs "
+           "on the calling thread">,
+    Option<"dynamicTrips", "dynamic-trips", "int64_t", /*default=*/"256",
+           "Trip count assumed for nested loops with dynamic bounds">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::omp::OpenMPDialect"];
+}
+
 #endif // KVANT_PASSES_TRANSFORMS_PASSES_TD
