@@ -12,6 +12,10 @@ bench/.cache/) is
     makes D-1 decode forwards (the last sampled token is not fed back), so both sides count
     the same forwards.
 
+Both sides are loaded (and kvant compiled and probed) first; then their repetitions
+alternate (kvant, llama.cpp, kvant, ...), so that a change in the shared machine's load
+lands on both medians rather than on one side.
+
 The machine's memory read bandwidth is measured in the same run (NumPy sum over a 1 GiB
 array, best of a few; once on one thread and once split over --threads threads), and each
 side's decode speed is reported as a fraction of the weight-streaming roofline
@@ -21,8 +25,10 @@ Honesty notes printed with the results:
   * kvant's CPU code is young: matmuls against weights are vectorized GEMV loops
     (qt-lower-matmul-to-vector: int8 activations on AVX2, weights of 32-element block
     formats read as 8 interleaved rows that the artifact's repack function produces at load,
-    prompt rows in tiles of 4 sharing each decoded block), attention and the rest are
-    reference linalg -> loops, and it runs on one thread unless compiled with --parallel
+    prompt rows in tiles of 4 sharing each decoded block), attention is a vector loop over
+    the cached keys with an online softmax (llm-lower-attention-to-vector), norms, rope and
+    elementwise ops are reference linalg -> loops, and it runs on one thread unless
+    compiled with --parallel
     (--kvant-parallel here: OpenMP, then kvant-run --threads T). llama.cpp repacks Q4_0 and
     Q4_K into 8 interleaved rows at load too (its CPU_REPACK buffers). This benchmark exists
     to measure, not to look good.
@@ -193,7 +199,8 @@ def kvant_run(so: str, gguf: str, prompt: list[int], n: int, threads: int = 0) -
             "generated": len(out["tokens"])}
 
 
-def bench_kvant(gguf: str, args, vocab: int) -> dict:
+def prepare_kvant(gguf: str, args, vocab: int):
+    """Compiles and probes; returns (one repetition, metadata)."""
     context = max(128, -(-(args.prompt_tokens + args.decode_tokens) // 64) * 64)
     so, compile_s, cached = kvant_compile(gguf, context, args.recompile, args.kvant_parallel)
     threads = args.threads if args.kvant_parallel else 1
@@ -225,17 +232,22 @@ def bench_kvant(gguf: str, args, vocab: int) -> dict:
             P = new_p
     log(f"kvant: prefill {pre_s:.2f} s/token, decode {dec_s:.2f} s/token (probe {probe_wall:.0f} s); "
         f"measuring prompt {P}, -n {D}, {reps} rep(s), est. {est(P, D) * reps:.0f} s")
-    runs = [kvant_run(so, gguf, prompt_ids(P, vocab), D, threads) for _ in range(reps)]
-    return {"compile_s": compile_s, "compile_cached": cached, "context": context,
+    meta = {"compile_s": compile_s, "compile_cached": cached, "context": context,
             "prompt_tokens": P, "decode_tokens": D, "reps": reps, "threads": threads or 1,
-            "parallel": args.kvant_parallel,
+            "parallel": args.kvant_parallel, "notes": notes}
+    return (lambda: kvant_run(so, gguf, prompt_ids(P, vocab), D, threads)), meta
+
+
+def summarize(meta: dict, runs: list[dict]) -> dict:
+    """`meta` with the runs and their median rates."""
+    return {**meta, "runs": runs,
             "prefill_tps": statistics.median(r["prefill"] for r in runs),
-            "decode_tps": statistics.median(r["decode"] for r in runs),
-            "runs": runs, "notes": notes}
+            "decode_tps": statistics.median(r["decode"] for r in runs)}
 
 
 # ----------------------------------------------------------------------------- llama.cpp
-def bench_llamacpp(gguf: str, args, vocab: int) -> dict:
+def prepare_llamacpp(gguf: str, args, vocab: int):
+    """Loads and warms up; returns (one repetition, metadata, close)."""
     import llama_cpp
     from llama_cpp import Llama
     P, D = args.prompt_tokens, args.decode_tokens
@@ -269,13 +281,11 @@ def bench_llamacpp(gguf: str, args, vocab: int) -> dict:
 
     prompt = prompt_ids(P, vocab)
     one_rep(prompt[:8])  # warm-up: page in the weights, build the graphs
-    runs = [one_rep(prompt) for _ in range(args.reps)]
-    info = {"version": llama_cpp.__version__, "kv_cache": "llama.cpp default (F16)",
+    meta = {"prompt_tokens": P, "decode_tokens": D, "reps": args.reps, "threads": args.threads,
+            "version": llama_cpp.__version__, "kv_cache": "llama.cpp default (F16)",
             "flash_attn": "llama.cpp default"}
-    llm.close() if hasattr(llm, "close") else None
-    return {"prompt_tokens": P, "decode_tokens": D, "reps": args.reps, "threads": args.threads,
-            "prefill_tps": statistics.median(r["prefill"] for r in runs),
-            "decode_tps": statistics.median(r["decode"] for r in runs), "runs": runs, **info}
+    close = (lambda: llm.close()) if hasattr(llm, "close") else (lambda: None)
+    return (lambda: one_rep(prompt)), meta, close
 
 
 # ----------------------------------------------------------------------------- main
@@ -333,12 +343,24 @@ def main(argv=None) -> int:
         entry = {"file": os.path.relpath(gguf, REPO), "file_bytes": os.path.getsize(gguf),
                  "weight_bytes_per_token": per_tok, "tensor_bytes": total, "params": params,
                  "roofline_decode_tps": roof_bw / per_tok}
-        if not args.skip_llamacpp:
-            log(f"llama.cpp {wtype} ...")
-            entry["llamacpp"] = bench_llamacpp(gguf, args, vocab)
+        # Both sides are prepared first, then their repetitions alternate, so
+        # that a change in the machine's load falls on both medians.
+        sides = {}
         if not args.skip_kvant:
             log(f"kvant {wtype} ...")
-            entry["kvant"] = bench_kvant(gguf, args, vocab)
+            rep, meta = prepare_kvant(gguf, args, vocab)
+            sides["kvant"] = (rep, meta, lambda: None)
+        if not args.skip_llamacpp:
+            log(f"llama.cpp {wtype} ...")
+            sides["llamacpp"] = prepare_llamacpp(gguf, args, vocab)
+        runs = {name: [] for name in sides}
+        for i in range(max([m["reps"] for _, m, _ in sides.values()] or [0])):
+            for name, (rep, meta, _) in sides.items():
+                if i < meta["reps"]:
+                    runs[name].append(rep())
+        for name, (_, meta, close) in sides.items():
+            close()
+            entry[name] = summarize(meta, runs[name])
         result["formats"][wtype] = entry
     result["loadavg_end"] = loadavg()
     result["wall_s"] = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
@@ -349,7 +371,7 @@ def main(argv=None) -> int:
           f"{result['loadavg_start']}, at end {result['loadavg_end']}")
     print(f"model: random-weight {args.shape}; prompt {args.prompt_tokens} tokens, "
           f"{args.decode_tokens} generated (decode rate over {args.decode_tokens - 1} forwards); "
-          f"median of {args.reps}; llama.cpp threads {args.threads}, kvant "
+          f"median of {args.reps}, the two sides' repetitions alternating; llama.cpp threads {args.threads}, kvant "
           + (f"--parallel, --threads {args.threads}" if args.kvant_parallel
              else "1 thread (compiled without --parallel)"))
     print(f"memory read bandwidth (np.sum, 1 GiB, best of {bw['reps']}): "
@@ -385,8 +407,10 @@ def main(argv=None) -> int:
           "weight bytes read per token (all matrices incl. the output head; one embedding row).")
     print("kvant's CPU code: vector GEMV with fused decode for weight matmuls (int8 activations "
           "on AVX2; 32-element block formats read as 8 interleaved rows, repacked at load; "
-          "prompt rows in tiles of 4 share each decoded weight block), reference loops "
-          "elsewhere. llama.cpp repacks Q4_0/Q4_K into 8 interleaved rows at load.")
+          "prompt rows in tiles of 4 share each decoded weight block), vector attention with "
+          "an online softmax, reference loops for norms, rope and elementwise ops (run on "
+          "the calling thread when small). llama.cpp repacks Q4_0/Q4_K into 8 interleaved "
+          "rows at load.")
     for n in notes:
         print(f"note: {n}")
     load1 = float(result["loadavg_start"].split()[0]) if result["loadavg_start"] != "?" else 0.0
