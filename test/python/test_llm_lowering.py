@@ -47,7 +47,7 @@ def attention_lowering(request):
 # ----------------------------------------------------------------------------------------------
 
 def _element(array):
-    return {np.dtype(np.float32): "f32", np.dtype(np.int32): "i32",
+    return {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16", np.dtype(np.int32): "i32",
             np.dtype(np.int8): "i8", np.dtype(np.bool_): "i1"}[array.dtype]
 
 
@@ -339,6 +339,24 @@ def test_attention_wide_groups(rng, attention_lowering):
     (o,) = run_kernel(kernel, [(q, qt_), (k, kt_), (v, kt_), (34, "index")],
                       [((3, 16, 64), ot)], **attention_lowering)
     check("attention wide groups", o, ref_attention(q, k[:37], v[:37], causal, 34))
+
+
+def test_attention_f16_cache(rng, attention_lowering):
+    """An f16 key/value cache (f32 queries and result): the cache's values are read as f16 and
+    computed in f32; the reference takes the same f16 values exactly."""
+    q = rand(rng, 2, 4, 8)
+    k, v = rand(rng, 12, 2, 8).astype(np.float16), rand(rng, 12, 2, 8).astype(np.float16)
+    k[9:], v[9:] = np.nan, np.nan
+    qt_, kt_, ot = t('?x4x8'), t('12x2x8', 'f16'), t('?x4x8')
+    kernel = f"""
+  func.func @kernel(%q: {qt_}, %k: {kt_}, %v: {kt_}, %p: index) -> {ot} {{
+    %o = llm.attention #llm.sliding_window<5> %q, %k, %v offset(%p) : {qt_}, {kt_}, {kt_} -> {ot}
+    return %o : {ot}
+  }}"""
+    (o,) = run_kernel(kernel, [(q, qt_), (k, kt_), (v, kt_), (7, "index")],
+                      [((2, 4, 8), ot)], **attention_lowering)
+    check("attention f16 cache", o, ref_attention(q, k[:9].astype(np.float32),
+                                                  v[:9].astype(np.float32), sliding(5), 7))
 
 
 def test_attention_tree(rng, attention_lowering):
