@@ -96,3 +96,42 @@ func.func @scaled(%q: vector<32xi8>, %x: vector<32xi8>, %s: i32) -> vector<8xi32
   %d = qt.dot_i8 %q, %x scale %s {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
   return %d : vector<8xi32>
 }
+
+// -----
+
+// qt.dot_i8_sum with lhs_max = 3: a pair sum is at most 2 * 3 * 127 = 762,
+// so 43 of them fit in 16 bits; the three pairs' vpmaddubsw results add up
+// as i16 before one vpmaddwd. The generic form sums unsigned qt.dot_i8s.
+// GENERIC-LABEL: func.func @dot_sum_small
+// AVX2-LABEL: func.func @dot_sum_small
+func.func @dot_sum_small(%q0: vector<32xi8>, %q1: vector<32xi8>, %q2: vector<32xi8>, %x0: vector<32xi8>, %x1: vector<32xi8>, %x2: vector<32xi8>) -> vector<8xi32> {
+  // GENERIC-NOT: qt.dot_i8
+  // GENERIC-COUNT-3: arith.extui %{{.*}} : vector<32xi8> to vector<32xi32>
+  // AVX2: %[[ONES:.*]] = arith.constant dense<1> : vector<16xi16>
+  // AVX2: %[[P0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg0, %arg3)
+  // AVX2: %[[P1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg1, %arg4)
+  // AVX2: %[[S1:.*]] = arith.addi %[[P0]], %[[P1]] : vector<16xi16>
+  // AVX2: %[[P2:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg2, %arg5)
+  // AVX2: %[[S2:.*]] = arith.addi %[[S1]], %[[P2]] : vector<16xi16>
+  // AVX2: %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[S2]], %[[ONES]])
+  // AVX2-NOT: pmadd.wd
+  // AVX2: return %[[D]]
+  %d = qt.dot_i8_sum %q0, %q1, %q2 x %x0, %x1, %x2 {lhs_max = 3} : (vector<32xi8>, vector<32xi8>, vector<32xi8>) x (vector<32xi8>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+  return %d : vector<8xi32>
+}
+
+// -----
+
+// With lhs_max = 100 a pair sum reaches 25400: one pair per 16-bit run, each
+// widened on its own and the i32 results added.
+// AVX2-LABEL: func.func @dot_sum_large
+func.func @dot_sum_large(%q0: vector<32xi8>, %q1: vector<32xi8>, %x0: vector<32xi8>, %x1: vector<32xi8>) -> vector<8xi32> {
+  // AVX2: %[[P0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg0, %arg2)
+  // AVX2: %[[D0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P0]]
+  // AVX2: %[[P1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg1, %arg3)
+  // AVX2: %[[D1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P1]]
+  // AVX2: %[[S:.*]] = arith.addi %[[D0]], %[[D1]] : vector<8xi32>
+  // AVX2: return %[[S]]
+  %d = qt.dot_i8_sum %q0, %q1 x %x0, %x1 {lhs_max = 100} : (vector<32xi8>, vector<32xi8>) x (vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+  return %d : vector<8xi32>
+}

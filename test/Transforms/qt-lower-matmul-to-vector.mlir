@@ -208,18 +208,19 @@ func.func @not_transposed(%x: tensor<4x64xf32>, %w: tensor<64x16xf32>, %acc: ten
 // -----
 
 // tq2_0: one scale per 256-element block, so the activations take one scale
-// per 256 as well (llama.cpp's q8_K): the 8 groups' integer dots add up and
-// are converted and scaled once; -d, every group's min, meets the 8 group
-// sums in one fma.
+// per 256 as well (llama.cpp's q8_K): the 8 groups' integer dots are one
+// qt.dot_i8_sum (quants in [0, 3]: their 16-bit pair sums add up before
+// widening), converted and scaled once; -d, every group's min, meets the 8
+// group sums in one fma.
 // INT8-LABEL: func.func @tq2_0_int8
 func.func @tq2_0_int8(%x: tensor<1x512xf32>, %w: !qt.tensor<4x512, #qt.gguf<tq2_0>>) -> tensor<1x4xf32> {
   // INT8: %[[QX:.*]]:3 = scf.for {{.*}} -> (tensor<1x512xi8>, tensor<1x2xf32>, tensor<1x16xf32>)
   // INT8-COUNT-7: arith.maxnumf
   // INT8: scf.forall
   // INT8-NOT: arith.sitofp %{{.*}} : vector<8xi32>
-  // INT8: qt.dot_i8 %{{.*}}, %{{.*}} {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  // INT8-NOT: qt.dot_i8 %
+  // INT8: qt.dot_i8_sum %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} x %{{.*}} {lhs_max = 3 : i64}
   // INT8-NOT: arith.sitofp %{{.*}} : vector<8xi32>
-  // INT8: arith.addi %{{.*}}, %{{.*}} : vector<8xi32>
   // INT8: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
   // INT8-NOT: arith.sitofp %{{.*}} : vector<8xi32>
   // INT8: vector.reduction <add>

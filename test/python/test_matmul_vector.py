@@ -33,7 +33,7 @@ import pytest
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 from gguf.quants import dequantize, quantize
 
-from kvant_testing import (dense_hex, kvant_opt, mlir_runner, mlir_tensor_type, parse_f32_bits,
+from kvant_testing import (dense_hex, kvant_opt, parse_memrefs, mlir_runner, mlir_tensor_type, parse_f32_bits,
                            print_f32_bits, PRINT_I32_DECL, qt_cases_module, require_kvant_opt,
                            run_opt, vector_cpu_lowering, OPENMP_LIB, RUNNER_LIBS)
 from llama_ref import ACTIVATION_BLOCK, quantize_activations
@@ -211,6 +211,65 @@ def test_unknown_dot_target_is_an_error():
                           input=module, capture_output=True, text=True)
     assert proc.returncode != 0
     assert "unknown target 'sse9'" in proc.stderr
+
+
+def has_avx2_cpu():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return " avx2" in f.read()
+    except OSError:
+        return False
+
+
+# (lhs_max, pairs, extreme): extreme pairs hold lhs_max against 127 everywhere, the bound the
+# AVX2 lowering's 16-bit runs must respect (43 pairs of 3 * 127 * 2 fit, 44 would not).
+DOT_SUM_CASES = [(3, 50, True), (3, 8, False), (2, 44, True), (100, 3, True), (15, 9, False)]
+
+
+@pytest.mark.parametrize("target", ["generic", "avx2"])
+@pytest.mark.parametrize("lhs_max,pairs,extreme", DOT_SUM_CASES,
+                         ids=[f"max{m}-{n}{'-extreme' if e else ''}" for m, n, e in DOT_SUM_CASES])
+def test_dot_i8_sum_matches_numpy(target, lhs_max, pairs, extreme):
+    """qt.dot_i8_sum against NumPy's exact integer sums, on both lowerings."""
+    require_kvant_opt()
+    if target == "avx2" and not has_avx2_cpu():
+        pytest.skip("the CPU has no AVX2")
+    rng = np.random.default_rng(lhs_max * 100 + pairs)
+    if extreme:
+        lhs = np.full((pairs, 32), lhs_max, np.int8)
+        rhs = np.full((pairs, 32), 127, np.int8)
+    else:
+        lhs = rng.integers(0, lhs_max + 1, (pairs, 32)).astype(np.int8)
+        rhs = rng.integers(-127, 128, (pairs, 32)).astype(np.int8)
+    ref = (lhs.astype(np.int64) * rhs).reshape(pairs, 8, 4).sum(axis=(0, 2))
+    vt = "vector<32xi8>"
+    consts = "".join(f"    %l{i} = arith.constant {dense_hex(lhs[i])} : {vt}\n"
+                     f"    %r{i} = arith.constant {dense_hex(rhs[i])} : {vt}\n"
+                     for i in range(pairs))
+    names = lambda p: ", ".join(f"%{p}{i}" for i in range(pairs))  # noqa: E731
+    types = ", ".join([vt] * pairs)
+    module = f"""module {{
+  {PRINT_I32_DECL}
+  func.func @main() {{
+{consts}    %d = qt.dot_i8_sum {names('l')} x {names('r')} {{lhs_max = {lhs_max}}} : ({types}) x ({types}) -> vector<8xi32>
+    %c0 = arith.constant 0 : index
+    %m = memref.alloc() : memref<8xi32>
+    vector.store %d, %m[%c0] : memref<8xi32>, vector<8xi32>
+    %u = memref.cast %m : memref<8xi32> to memref<*xi32>
+    call @printMemrefI32(%u) : (memref<*xi32>) -> ()
+    memref.dealloc %m : memref<8xi32>
+    return
+  }}
+}}
+"""
+    llvm_ir = run_opt(module, [f"--qt-lower-int8-ops=target={target}",
+                               *vector_cpu_lowering(False)])
+    proc = subprocess.run([mlir_runner(), "-e", "main", "-entry-point-result=void",
+                           "-shared-libs=" + ",".join(RUNNER_LIBS)],
+                          input=llvm_ir, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    (got,) = parse_memrefs(proc.stdout)
+    assert np.array_equal(got, ref), f"{got} != {ref}"
 
 
 # (name, weight dtype, M, N, K)

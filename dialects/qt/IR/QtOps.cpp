@@ -186,6 +186,22 @@ LogicalResult DotI8Op::verify() {
   return success();
 }
 
+LogicalResult DotI8SumOp::verify() {
+  if (getLhs().empty())
+    return emitOpError() << "needs at least one pair of operands";
+  Type type = getLhs().front().getType();
+  for (Value v : llvm::concat<Value>(getLhs(), getRhs()))
+    if (v.getType() != type)
+      return emitOpError() << "needs operands of one type, got " << type
+                           << " and " << v.getType();
+  int64_t lanes = cast<VectorType>(type).getDimSize(0);
+  int64_t results = getType().getDimSize(0);
+  if (lanes != 4 * results)
+    return emitOpError() << "needs 4 input lanes per result lane, got " << lanes
+                         << " for " << results;
+  return success();
+}
+
 LogicalResult LookupI8Op::verify() {
   if (getTable().size() != 16)
     return emitOpError() << "needs a table of 16 entries, got "

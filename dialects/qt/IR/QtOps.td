@@ -223,6 +223,37 @@ def Qt_DotI8Op : Qt_Op<"dot_i8", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
   let hasVerifier = 1;
 }
 
+def Qt_DotI8SumOp : Qt_Op<"dot_i8_sum", [Pure, SameVariadicOperandSize]> {
+  let summary = "Sum of int8 dot products whose small unsigned lhs bound is known";
+  let description = [{
+    `qt.dot_i8` of each (`lhs[i]`, `rhs[i]`) pair, summed: result lane `j` is
+    `sum_i sum_{r < 4} lhs[i][4j + r] * rhs[i][4j + r]`, exactly. Every `lhs`
+    holds unsigned values in [0, `lhs_max`] and every `rhs` values in
+    [-127, 127], so the bound of a partial sum is known: targets may add the
+    16-bit pair sums of several products before widening them (on AVX2,
+    `vpaddw` of `vpmaddubsw` results and one `vpmaddwd` per run of pairs
+    that cannot overflow 16 bits, as llama.cpp does for its ternary
+    formats) instead of widening every pair. `qt-lower-matmul-to-vector`
+    emits it for the groups of a block that share one scale and have small
+    quants (TQ2_0: `lhs_max = 3`, TQ1_0: 2).
+
+    ```mlir
+    %s = qt.dot_i8_sum %q0, %q1 x %x0, %x1 {lhs_max = 3}
+        : (vector<32xi8>, vector<32xi8>) x (vector<32xi8>, vector<32xi8>)
+        -> vector<8xi32>
+    ```
+  }];
+  let arguments = (ins Variadic<VectorOfRankAndType<[1], [I8]>>:$lhs,
+                       Variadic<VectorOfRankAndType<[1], [I8]>>:$rhs,
+                       ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<128>]>:$lhs_max);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = [{
+    $lhs `x` $rhs attr-dict `:` `(` type($lhs) `)` `x` ` ` `(` type($rhs) `)`
+        `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Qt_LookupI8Op : Qt_Op<"lookup_i8", [Pure, AllTypesMatch<["indices", "result"]>]> {
   let summary = "Look up int8 vector lanes in a 16-entry table";
   let description = [{

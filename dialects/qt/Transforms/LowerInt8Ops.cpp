@@ -151,6 +151,66 @@ struct LowerDotI8 : OpRewritePattern<DotI8Op> {
   bool avx2;
 };
 
+/// qt.dot_i8_sum: on AVX2, the 16-bit pair sums (vpmaddubsw) of as many
+/// products as cannot overflow 16 bits are added (vpaddw) before one
+/// vpmaddwd; elsewhere, and for other widths, a sum of qt.dot_i8.
+struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
+  LowerDotI8Sum(MLIRContext *context, bool avx2)
+      : OpRewritePattern(context), avx2(avx2) {}
+
+  LogicalResult matchAndRewrite(DotI8SumOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    bool fits =
+        cast<VectorType>(op.getLhs().front().getType()).getDimSize(0) == 32;
+    Value sum;
+    auto add = [&](Value v) {
+      sum = sum ? arith::AddIOp::create(rewriter, loc, sum, v).getResult() : v;
+    };
+    if (!avx2 || !fits) {
+      for (auto [lhs, rhs] : llvm::zip(op.getLhs(), op.getRhs())) {
+        auto dot =
+            DotI8Op::create(rewriter, loc, op.getType(), lhs, rhs, Value());
+        dot.setUnsignedLhs(true);
+        add(dot);
+      }
+      rewriter.replaceOp(op, sum);
+      return success();
+    }
+    // A pair sum is at most 2 * lhs_max * 127 in magnitude.
+    int64_t perPair = 2 * std::max<int64_t>(op.getLhsMax(), 1) * 127;
+    int64_t run = std::max<int64_t>(1, 32767 / perPair);
+    Type i16 = rewriter.getI16Type();
+    auto pairsType = VectorType::get({16}, i16);
+    Value ones = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(pairsType, rewriter.getIntegerAttr(i16, 1)));
+    Value pairs;
+    int64_t inRun = 0;
+    auto widen = [&]() {
+      add(callIntrinsic(rewriter, loc, op.getType(), "llvm.x86.avx2.pmadd.wd",
+                        ValueRange{pairs, ones}));
+      pairs = Value();
+      inRun = 0;
+    };
+    for (auto [lhs, rhs] : llvm::zip(op.getLhs(), op.getRhs())) {
+      Value p =
+          callIntrinsic(rewriter, loc, pairsType, "llvm.x86.avx2.pmadd.ub.sw",
+                        ValueRange{lhs, rhs});
+      pairs = pairs ? arith::AddIOp::create(rewriter, loc, pairs, p).getResult()
+                    : p;
+      if (++inRun == run)
+        widen();
+    }
+    if (pairs)
+      widen();
+    rewriter.replaceOp(op, sum);
+    return success();
+  }
+
+  bool avx2;
+};
+
 struct LowerInt8OpsPass
     : public kvant::qt::impl::LowerInt8OpsPassBase<LowerInt8OpsPass> {
   using LowerInt8OpsPassBase::LowerInt8OpsPassBase;
@@ -162,7 +222,8 @@ struct LowerInt8OpsPass
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerDotI8, LowerLookupI8>(&getContext(), target == "avx2");
+    patterns.add<LowerDotI8, LowerDotI8Sum, LowerLookupI8>(&getContext(),
+                                                           target == "avx2");
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -204,6 +204,11 @@ struct QuantGroup {
   /// halves of two rows in one vector: one and/shift unpacks both rows, and
   /// the dot products land in half as many lanes to add up.
   bool nibblePacked = false;
+  /// When non-zero, `quants` are unsigned and at most this (ternary digits:
+  /// 3 or 2): the integer dots of a block's groups that share one scale
+  /// then go into one qt.dot_i8_sum, which sums their 16-bit pair sums
+  /// before widening them.
+  int64_t maxQuant = 0;
 };
 
 /// `group` with its offset added to the quants (signed small integers).
@@ -503,6 +508,7 @@ static void decodeTQ2_0(BlockReader &r, BlockGroups &out) {
       Value q = r.andv(r.shruv(qs, 2 * l), 3);
       QuantGroup group{q, d, {}, {}};
       group.isUnsigned = true;
+      group.maxQuant = 3;
       out.groups.push_back(group);
     }
   }
@@ -586,6 +592,7 @@ static void decodeTQ1_0(BlockReader &r, BlockGroups &out) {
   auto push = [&](Value q) {
     QuantGroup group{q, d, {}, {}};
     group.isUnsigned = true;
+    group.maxQuant = 2;
     out.groups.push_back(group);
   };
   auto splatPowers = [](int64_t count, int8_t power) {
@@ -1035,6 +1042,11 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
                      static_cast<int64_t>(groups.groups.size());
         };
         SmallVector<Value> intSums(numWeightRows * count);
+        // Groups with small quants that share the block's scale: their
+        // (quants, activations) pairs, summed by one qt.dot_i8_sum.
+        SmallVector<SmallVector<std::pair<Value, Value>>> smallDots(
+            numWeightRows * count);
+        int64_t smallMax = 0;
         for (int64_t index = 0; index < size / kGroupSize; ++index) {
           Value gOffset = arith::ConstantIndexOp::create(bb, bloc, index);
           Value g = arith::AddIOp::create(bb, bloc, firstGroup, gOffset);
@@ -1085,16 +1097,41 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
               if (Value intScales = decoded[r].intScales; shared && intScales)
                 intScale = vector::ExtractOp::create(bb, bloc, intScales,
                                                      ArrayRef<int64_t>{index});
-              auto dot = DotI8Op::create(bb, bloc, dotType, group.quants, xq,
-                                         intScale);
-              dot.setUnsignedLhs(group.isUnsigned);
+              bool last = index + 1 == size / kGroupSize;
+              bool collected = shared && !intScale && group.maxQuant;
+              if (collected) {
+                smallDots[r * count + t].push_back({group.quants, xq});
+                smallMax = std::max(smallMax, group.maxQuant);
+                if (!last)
+                  continue;
+              }
+              Value dot;
+              if (!collected) {
+                auto single = DotI8Op::create(bb, bloc, dotType, group.quants,
+                                              xq, intScale);
+                single.setUnsignedLhs(group.isUnsigned);
+                dot = single;
+              }
               if (shared) {
-                Value weighted = dot;
                 Value &sum = intSums[r * count + t];
-                sum = sum ? arith::AddIOp::create(bb, bloc, sum, weighted)
-                                .getResult()
-                          : weighted;
-                if (index + 1 == size / kGroupSize) {
+                if (dot)
+                  sum = sum ? arith::AddIOp::create(bb, bloc, sum, dot)
+                                  .getResult()
+                            : dot;
+                if (last && !smallDots[r * count + t].empty()) {
+                  SmallVector<Value> lhs, rhs;
+                  for (auto [q, x] : smallDots[r * count + t]) {
+                    lhs.push_back(q);
+                    rhs.push_back(x);
+                  }
+                  Value small =
+                      DotI8SumOp::create(bb, bloc, dotType, lhs, rhs,
+                                         bb.getI64IntegerAttr(smallMax));
+                  sum = sum ? arith::AddIOp::create(bb, bloc, sum, small)
+                                  .getResult()
+                            : small;
+                }
+                if (last) {
                   Value sumF = arith::SIToFPOp::create(bb, bloc, accType, sum);
                   Value scale = arith::MulFOp::create(
                       bb, bloc, decoded[r].superScale, xd);

@@ -355,3 +355,27 @@ func.func @lookup_i8_table(%i: vector<32xi8>) {
   %0 = qt.lookup_i8 %i [1, 2, 3] : vector<32xi8>
   return
 }
+
+// -----
+
+func.func @dot_i8_sum_empty() {
+  // expected-error @+1 {{'qt.dot_i8_sum' op needs at least one pair of operands}}
+  %0 = "qt.dot_i8_sum"() <{lhs_max = 3 : i64}> : () -> vector<8xi32>
+  return
+}
+
+// -----
+
+func.func @dot_i8_sum_bound(%q: vector<32xi8>, %x: vector<32xi8>) {
+  // expected-error @+1 {{'qt.dot_i8_sum' op attribute 'lhs_max' failed to satisfy constraint}}
+  %0 = qt.dot_i8_sum %q x %x {lhs_max = 200} : (vector<32xi8>) x (vector<32xi8>) -> vector<8xi32>
+  return
+}
+
+// -----
+
+func.func @dot_i8_sum_types(%q: vector<32xi8>, %x: vector<16xi8>) {
+  // expected-error @+1 {{'qt.dot_i8_sum' op needs operands of one type, got 'vector<32xi8>' and 'vector<16xi8>'}}
+  %0 = qt.dot_i8_sum %q x %x {lhs_max = 3} : (vector<32xi8>) x (vector<16xi8>) -> vector<8xi32>
+  return
+}

@@ -90,6 +90,13 @@ func.func @dot_i8(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
   return %d : vector<8xi32>
 }
 
+// CHECK-LABEL: func.func @dot_i8_sum
+func.func @dot_i8_sum(%q0: vector<32xi8>, %q1: vector<32xi8>, %x0: vector<32xi8>, %x1: vector<32xi8>) -> vector<8xi32> {
+  // CHECK: qt.dot_i8_sum %{{.*}}, %{{.*}} x %{{.*}}, %{{.*}} {lhs_max = 3 : i64} : (vector<32xi8>, vector<32xi8>) x (vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+  %d = qt.dot_i8_sum %q0, %q1 x %x0, %x1 {lhs_max = 3} : (vector<32xi8>, vector<32xi8>) x (vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+  return %d : vector<8xi32>
+}
+
 // CHECK-LABEL: func.func @dot_i8_scaled
 func.func @dot_i8_scaled(%w: vector<32xi8>, %x: vector<32xi8>, %s: i32) -> vector<8xi32> {
   // CHECK: qt.dot_i8 %{{.*}}, %{{.*}} scale %{{.*}} {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
