@@ -67,6 +67,15 @@ def vector_cpu_lowering(parallel):
     ]
 
 
+def has_avx2():
+    """Whether this CPU runs AVX2 code (the int8 dot products' x86 form)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return " avx2 " in f.read().replace("\n", " ")
+    except OSError:
+        return False
+
+
 PRINT_I32_DECL = ("func.func private @printMemrefI32(memref<*xi32>) "
                   "attributes {llvm.emit_c_interface}")
 

@@ -33,7 +33,7 @@ import pytest
 
 from gguf_llama_writer import LlamaHParams, write_llama_gguf
 from make_random_gguf import random_tensors, synthetic_llama_tokenizer
-from kvant_testing import REPO_ROOT, import_kvant, kvant_tool as tool, run_tool as run
+from kvant_testing import REPO_ROOT, has_avx2, import_kvant, kvant_tool as tool, run_tool as run
 
 REL_TOL = 2e-3
 INT8_REL_TOL, INT8_TOKEN_TOL = 2e-2, 1e-4
@@ -43,14 +43,6 @@ K_QUANTS = ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "TQ1_0", "TQ2_0"]
 FORMATS = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "MXFP4",
            *K_QUANTS]
 FLOAT_FORMATS = {"F32", "F16", "BF16"}
-
-
-def has_avx2():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return " avx2 " in f.read().replace("\n", " ")
-    except OSError:
-        return False
 
 
 # What kvant-compile's --int8-dot=auto picks here (the tests' default compile).

@@ -33,7 +33,7 @@ import pytest
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 from gguf.quants import dequantize, quantize
 
-from kvant_testing import (dense_hex, kvant_opt, parse_memrefs, mlir_runner, mlir_tensor_type, parse_f32_bits,
+from kvant_testing import (dense_hex, has_avx2, kvant_opt, parse_memrefs, mlir_runner, mlir_tensor_type, parse_f32_bits,
                            print_f32_bits, PRINT_I32_DECL, qt_cases_module, require_kvant_opt,
                            run_opt, vector_cpu_lowering, OPENMP_LIB, RUNNER_LIBS)
 from llama_ref import ACTIVATION_BLOCK, quantize_activations
@@ -42,14 +42,6 @@ BLOCK_FORMATS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
 # Formats of 256-element super-blocks, and where their f16 scales sit in a block.
 SUPERBLOCK_FORMATS = {"Q4_K": (0, 2), "Q5_K": (0, 2), "Q6_K": (208,), "TQ2_0": (64,), "Q3_K": (108,),
                       "Q2_K": (80, 82), "TQ1_0": (52,)}
-
-
-def has_avx2():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return " avx2 " in f.read().replace("\n", " ")
-    except OSError:
-        return False
 
 
 # How the lowering computes: f32 math (serial or OpenMP), or int8 dot products; the rows8
@@ -213,14 +205,6 @@ def test_unknown_dot_target_is_an_error():
     assert "unknown target 'sse9'" in proc.stderr
 
 
-def has_avx2_cpu():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return " avx2" in f.read()
-    except OSError:
-        return False
-
-
 # (lhs_max, pairs, extreme): extreme pairs hold lhs_max against 127 everywhere, the bound the
 # AVX2 lowering's 16-bit runs must respect (43 pairs of 3 * 127 * 2 fit, 44 would not).
 DOT_SUM_CASES = [(3, 50, True), (3, 8, False), (2, 44, True), (100, 3, True), (15, 9, False)]
@@ -232,7 +216,7 @@ DOT_SUM_CASES = [(3, 50, True), (3, 8, False), (2, 44, True), (100, 3, True), (1
 def test_dot_i8_sum_matches_numpy(target, lhs_max, pairs, extreme):
     """qt.dot_i8_sum against NumPy's exact integer sums, on both lowerings."""
     require_kvant_opt()
-    if target == "avx2" and not has_avx2_cpu():
+    if target == "avx2" and not has_avx2():
         pytest.skip("the CPU has no AVX2")
     rng = np.random.default_rng(lhs_max * 100 + pairs)
     if extreme:
