@@ -148,7 +148,15 @@ def test_greedy_generation_matches_reference(workdir, weight_type):
     prompt = [1, 5, 9, 13]
     proc = run([tool("kvant-run"), so, "--weights", path, "--tokens", ",".join(map(str, prompt)),
                 "-n", "32", "--json"])
-    got = json.loads(proc.stdout)["tokens"]
+    out = json.loads(proc.stdout)
+    got = out["tokens"]
+    # The reported rates are the token counts over the reported times.
+    assert out["load_s"] > 0 and out["prefill_s"] > 0
+    assert out["prefill_tokens_per_s"] == pytest.approx(len(prompt) / out["prefill_s"], rel=0.01)
+    assert out["decoded_tokens"] == len(got) - 1
+    if out["decoded_tokens"]:
+        assert out["decode_tokens_per_s"] == pytest.approx(
+            out["decoded_tokens"] / out["decode_s"], rel=0.01)
     want = list(reference(path).generate_greedy(prompt, 32))
     # kvant-run stops early at an end-of-generation token; compare what it made.
     assert len(got) >= 1
