@@ -63,6 +63,16 @@ static Value callIntrinsic(OpBuilder &b, Location loc, Type type,
       .getResult(0);
 }
 
+/// The 16 x i16 splat of `value`: vpmaddwd's weights when it only widens
+/// pair sums (value 1).
+static Value splatPairWeights(OpBuilder &b, Location loc, int64_t value) {
+  Type i16 = b.getI16Type();
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get({16}, i16),
+                             b.getIntegerAttr(i16, value)));
+}
+
 /// AVX2, 32 bytes: |lhs| * sign(rhs, lhs) in unsigned x signed byte pairs
 /// (vpmaddubsw; an unsigned lhs goes in as it is), then pairs of i16 summed
 /// to i32 (vpmaddwd by ones, or by the scale: its 16 bits, as the op
@@ -84,8 +94,7 @@ static Value buildAVX2Dot(OpBuilder &b, Location loc, DotI8Op op) {
     Value narrow = arith::TruncIOp::create(b, loc, i16, scale);
     weights = vector::BroadcastOp::create(b, loc, pairsType, narrow);
   } else {
-    weights = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(pairsType, b.getIntegerAttr(i16, 1)));
+    weights = splatPairWeights(b, loc, 1);
   }
   return callIntrinsic(b, loc, op.getType(), "llvm.x86.avx2.pmadd.wd",
                        ValueRange{pairs, weights});
@@ -180,11 +189,8 @@ struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
     // A pair sum is at most 2 * lhs_max * 127 in magnitude.
     int64_t perPair = 2 * std::max<int64_t>(op.getLhsMax(), 1) * 127;
     int64_t run = std::max<int64_t>(1, 32767 / perPair);
-    Type i16 = rewriter.getI16Type();
-    auto pairsType = VectorType::get({16}, i16);
-    Value ones = arith::ConstantOp::create(
-        rewriter, loc,
-        DenseElementsAttr::get(pairsType, rewriter.getIntegerAttr(i16, 1)));
+    auto pairsType = VectorType::get({16}, rewriter.getI16Type());
+    Value ones = splatPairWeights(rewriter, loc, 1);
     Value pairs;
     int64_t inRun = 0;
     auto widen = [&]() {
