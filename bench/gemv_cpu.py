@@ -20,6 +20,8 @@ tenants share this machine: repeat a run before trusting one number.
 Usage:
   python3 bench/gemv_cpu.py                       # Q8_0, Q4_0, F16; 5632x2048 and 32000x2048
   python3 bench/gemv_cpu.py --types Q8_0,Q5_1 --shapes 4096x4096 --threads 2 --reference
+  python3 bench/gemv_cpu.py --types Q4_K --shapes 32000x2048 --threads 2 \
+      --variants int8/pf=0,int8/pf=2048 --rounds 12 --seconds 4   # prefetch on/off, alternating
 """
 from __future__ import annotations
 
@@ -98,8 +100,17 @@ VARIANTS = {
 }
 
 
+def split_variant(variant: str) -> tuple[str, int | None]:
+    """'int8' or 'int8/pf=N' (prefetch-distance N bytes; the pass's default without it)."""
+    name, _, option = variant.partition("/pf=")
+    return name, (int(option) if option else None)
+
+
 def passes(variant: str, parallel: bool) -> list[str]:
-    options = VARIANTS[variant][0]
+    name, prefetch = split_variant(variant)
+    options = VARIANTS[name][0]
+    if options and prefetch is not None:
+        options += f" prefetch-distance={prefetch}"
     head = [f"--qt-lower-matmul-to-vector={options}"] if options else []
     loops = (["--scf-forall-to-parallel", "--convert-linalg-to-parallel-loops",
               "--convert-scf-to-openmp"] if parallel else
@@ -118,9 +129,9 @@ def passes(variant: str, parallel: bool) -> list[str]:
 
 
 def compile_gemv(fmt, m, n, k, variant, parallel, workdir) -> str:
-    stem = os.path.join(workdir, f"{fmt}_{m}x{n}x{k}_{variant}_{int(parallel)}")
+    stem = os.path.join(workdir, f"{fmt}_{m}x{n}x{k}_{variant.replace('/', '_')}_{int(parallel)}")
     opt = os.path.join(build_dir(), "bin", "kvant-opt")
-    text = module_text(fmt, m, n, k, VARIANTS[variant][1])
+    text = module_text(fmt, m, n, k, VARIANTS[split_variant(variant)[0]][1])
     llvm = subprocess.run([opt, *passes(variant, parallel)], input=text,
                           capture_output=True, text=True)
     if llvm.returncode:
@@ -197,17 +208,22 @@ def main() -> None:
                     help="> 1: OpenMP build of the row loop with that many threads")
     ap.add_argument("--variants", default="vector,int8,rows8",
                     help="vector (f32 activations), int8 (int8 activations), rows8 (int8 "
-                         "on rows interleaved by 8), reference (element-wise; slow)")
+                         "on rows interleaved by 8), reference (element-wise; slow); "
+                         "NAME/pf=BYTES sets qt-lower-matmul-to-vector's prefetch-distance "
+                         "(0: none)")
     ap.add_argument("--reference", action="store_true",
                     help="also time the element-wise reference lowering (slow)")
     ap.add_argument("--seconds", type=float, default=1.0, help="timing per kernel")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="alternate the variants this many times (median); --seconds is "
+                         "split between the rounds")
     args = ap.parse_args()
     parallel = args.threads > 1
     if parallel:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
     variants = args.variants.split(",") + (["reference"] if args.reference else [])
     for v in variants:
-        if v not in VARIANTS:
+        if split_variant(v)[0] not in VARIANTS:
             sys.exit(f"unknown variant '{v}'; expected one of {', '.join(VARIANTS)}")
     shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
     rng = np.random.default_rng(0)
@@ -222,14 +238,24 @@ def main() -> None:
                 x = rng.standard_normal((args.m, k)).astype(np.float32)
                 y = np.zeros((args.m, n), dtype=np.float32)
                 call_args = [a.ctypes.data_as(ctypes.c_void_p) for a in (x, w, y)]
+                fns = {}
                 for variant in variants:
                     lib = ctypes.CDLL(compile_gemv(fmt, args.m, n, k, variant, parallel,
                                                    workdir))
-                    fn = lib.gemv
-                    fn.restype = None
-                    fn.argtypes = [ctypes.c_void_p] * 3
-                    seconds = args.seconds / 2 if variant == "reference" else args.seconds
-                    t = time_call(fn, call_args, seconds)
+                    fns[variant] = lib.gemv
+                    fns[variant].restype = None
+                    fns[variant].argtypes = [ctypes.c_void_p] * 3
+                # The variants take turns (median of rounds): other tenants' load moves
+                # between minutes, and a variant timed only in a busy one would look slower.
+                times = {variant: [] for variant in variants}
+                for r in range(args.rounds):
+                    for variant in (variants if r % 2 == 0 else variants[::-1]):
+                        seconds = args.seconds / args.rounds
+                        if split_variant(variant)[0] == "reference":
+                            seconds /= 2
+                        times[variant].append(time_call(fns[variant], call_args, seconds))
+                for variant in variants:
+                    t = statistics.median(times[variant])
                     gbs = weight_bytes(fmt, n, k) / t / 1e9
                     rows.append((fmt, f"{n}x{k}", variant, t * 1e3, gbs))
                     print(f"{fmt:5} {n:>6}x{k:<5} {variant:9} {t * 1e3:9.3f} ms "

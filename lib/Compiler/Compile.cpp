@@ -300,11 +300,20 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
             std::to_string(options.interleaveRows);
     return false;
   }
+  static_assert(kvant::kDefaultPrefetchDistance == 4096,
+                "CompileOptions::prefetchDistance states the same default");
+  if (options.prefetchDistance < 0) {
+    error =
+        "--weight-prefetch-distance must be 0 (no prefetching) or a positive "
+        "number of bytes, got " +
+        std::to_string(options.prefetchDistance);
+    return false;
+  }
   mlir::PassManager pm(&context);
-  if (isCUDA
-          ? failed(kvant::buildCUDAPipeline(pm, "forward", cudaTarget))
-          : failed(kvant::buildCPUPipeline(pm, "forward", options.parallel,
-                                           int8Dot, options.interleaveRows))) {
+  if (isCUDA ? failed(kvant::buildCUDAPipeline(pm, "forward", cudaTarget))
+             : failed(kvant::buildCPUPipeline(pm, "forward", options.parallel,
+                                              int8Dot, options.interleaveRows,
+                                              options.prefetchDistance))) {
     error = std::string("cannot build the ") + (isCUDA ? "CUDA" : "CPU") +
             " pipeline";
     return false;

@@ -57,6 +57,10 @@ struct CompileOptions {
   /// store together in the artifact's compute layout (the runtime repacks
   /// them at load); 1 reads the file's layout. The GEMVs read 8.
   int64_t interleaveRows = 8;
+  /// CPU target: bytes ahead in the weights that decode's GEMVs prefetch (0:
+  /// none). The default is the CPU pipeline's, kDefaultPrefetchDistance in
+  /// kvant/Pipelines.h (Compile.cpp checks that they agree).
+  int64_t prefetchDistance = 4096;
   /// clang used to optimize and link; empty takes the one kvant was built
   /// with.
   std::string clangPath;

@@ -9,6 +9,7 @@
 #include "dialects/kv/Transforms/Passes.h"
 #include "dialects/llm/IR/LLMDialect.h"
 #include "dialects/qt/IR/QtDialect.h"
+#include "dialects/qt/Transforms/BufferizableOpInterfaceImpl.h"
 #include "dialects/qt/Transforms/Passes.h"
 #include "dialects/spec/IR/SpecDialect.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -18,6 +19,7 @@
 void kvant::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<kv::KVDialect, llm::LLMDialect, qt::QtDialect,
                   spec::SpecDialect>();
+  qt::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 void kvant::registerAllPasses() {

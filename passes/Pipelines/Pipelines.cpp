@@ -31,6 +31,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "together (qt-interleave-weights; 1 keeps the file's "
                      "layout)"),
       llvm::cl::init(8)};
+  Option<int64_t> prefetchDistance{
+      *this, "prefetch-distance",
+      llvm::cl::desc("Bytes ahead in the weights that decode's GEMVs prefetch "
+                     "(qt-lower-matmul-to-vector's prefetch-distance; 0: "
+                     "none)"),
+      llvm::cl::init(kvant::kDefaultPrefetchDistance)};
 };
 } // namespace
 
@@ -44,7 +50,8 @@ std::string kvant::getModelToBuffersPipeline(const std::string &entry,
                                              const std::string &target,
                                              bool vectorizeMatmuls,
                                              const std::string &int8Dot,
-                                             int64_t interleaveRows) {
+                                             int64_t interleaveRows,
+                                             int64_t prefetchDistance) {
   // The interleaved layout is read only by the int8 GEMVs.
   bool interleave = vectorizeMatmuls && int8Dot != "none" && interleaveRows > 1;
   // Attention with static head sizes becomes vector loops on the CPU (the
@@ -58,7 +65,9 @@ std::string kvant::getModelToBuffersPipeline(const std::string &entry,
          "kvant-bind-abi{entry=" + entry + " target=" + target + "}, " +
          (vectorizeMatmuls
               ? "qt-lower-matmul-to-vector{int8-activations=" +
-                    std::string(int8Dot == "none" ? "false" : "true") + "}, "
+                    std::string(int8Dot == "none" ? "false" : "true") +
+                    " prefetch-distance=" + std::to_string(prefetchDistance) +
+                    "}, "
               : std::string()) +
          "qt-lower-to-linalg, func.func(convert-elementwise-to-linalg), "
          "canonicalize, cse, "
@@ -69,7 +78,8 @@ std::string kvant::getModelToBuffersPipeline(const std::string &entry,
 
 std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
                                   const std::string &int8Dot,
-                                  int64_t interleaveRows) {
+                                  int64_t interleaveRows,
+                                  int64_t prefetchDistance) {
   // Kept as text so that each stage is a flag users can run, print and
   // replace with kvant-opt; the stages are:
   //   model level:  fuse dequantization, clean up
@@ -84,8 +94,9 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
   //                 norm or residual add) on the calling thread
   //   LLVM:         the LLVM dialect (vector reductions may be reassociated:
   //                 they are tree sums of f32 partial sums)
-  std::string pipeline = getModelToBuffersPipeline(
-      entry, "cpu", /*vectorizeMatmuls=*/true, int8Dot, interleaveRows);
+  std::string pipeline =
+      getModelToBuffersPipeline(entry, "cpu", /*vectorizeMatmuls=*/true,
+                                int8Dot, interleaveRows, prefetchDistance);
   // The int8 dot products and level lookups become the target's
   // instructions once buffers exist (the x86 forms are LLVM intrinsic calls).
   pipeline += std::string("qt-lower-int8-ops{target=") +
@@ -120,12 +131,13 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
 LogicalResult kvant::buildCPUPipeline(OpPassManager &pm,
                                       const std::string &entry, bool parallel,
                                       const std::string &int8Dot,
-                                      int64_t interleaveRows) {
+                                      int64_t interleaveRows,
+                                      int64_t prefetchDistance) {
   std::string errors;
   llvm::raw_string_ostream errorStream(errors);
-  if (failed(parsePassPipeline(
-          getCPUPipeline(entry, parallel, int8Dot, interleaveRows), pm,
-          errorStream))) {
+  if (failed(parsePassPipeline(getCPUPipeline(entry, parallel, int8Dot,
+                                              interleaveRows, prefetchDistance),
+                               pm, errorStream))) {
     llvm::errs() << "kvant: cannot build the CPU pipeline: " << errors << "\n";
     return failure();
   }
@@ -143,6 +155,7 @@ void kvant::registerPipelines() {
       "Compile an imported model to the LLVM dialect for the CPU",
       [](OpPassManager &pm, const CPUPipelineOptions &options) {
         (void)buildCPUPipeline(pm, options.entry, options.parallel,
-                               options.int8Dot, options.interleaveRows);
+                               options.int8Dot, options.interleaveRows,
+                               options.prefetchDistance);
       });
 }

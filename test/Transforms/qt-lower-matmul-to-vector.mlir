@@ -3,6 +3,10 @@
 // Folded (canonicalize, cse) so that the static row loops disappear:
 // RUN: kvant-opt %s --qt-lower-matmul-to-vector --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=TILE
 // RUN: kvant-opt %s --qt-lower-matmul-to-vector=int8-activations=true --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=INT8
+// A prefetch distance short enough to read (100 bytes), and none:
+// RUN: kvant-opt %s --qt-lower-matmul-to-vector="int8-activations=true prefetch-distance=100" --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=PREFETCH
+// RUN: kvant-opt %s --qt-lower-matmul-to-vector="int8-activations=true prefetch-distance=0" --split-input-file | FileCheck %s --check-prefix=NOPREFETCH
+// NOPREFETCH-NOT: qt.prefetch
 
 // q8_0, M = 1: a parallel loop over the weight rows; per row, a loop over the
 // 2 blocks reading each block's f16 scale and 32 quants from the bytes viewed
@@ -12,6 +16,18 @@
 // then one at a time.
 // CHECK-LABEL: func.func @q8_0
 // CHECK-SAME: (%[[X:.*]]: tensor<1x64xf32>, %[[B:.*]]: tensor<8x68xi8>)
+// With a prefetch distance, each block of the row ceil(100 / 68) = 2 rows
+// ahead (the last row at most) is prefetched before the block is read; a
+// 34-byte block is one 64-byte line.
+// PREFETCH-LABEL: func.func @q8_0
+// PREFETCH: %[[PV:.*]] = tensor.expand_shape %{{.*}} output_shape [8, 2, 34]
+// PREFETCH: scf.forall (%[[PN:.*]]) in (8)
+// PREFETCH: scf.for %[[PB:.*]] = %c0 to %c2
+// PREFETCH: %[[AHEAD:.*]] = arith.addi %[[PN]], %c2 : index
+// PREFETCH: %[[ROW:.*]] = arith.minui %[[AHEAD]], %c7 : index
+// PREFETCH: qt.prefetch %[[PV]][%[[ROW]], %[[PB]], %c0] : tensor<8x2x34xi8>
+// PREFETCH-NOT: qt.prefetch
+// PREFETCH: vector.transfer_read %[[PV]][%[[PN]], %[[PB]], %c0]
 func.func @q8_0(%x: tensor<1x64xf32>, %b: tensor<8x68xi8>) -> tensor<1x8xf32> {
   // CHECK-NOT: qt.matmul
   // CHECK: %[[V:.*]] = tensor.expand_shape %[[B]] {{\[}}[0], [1, 2]] output_shape [8, 2, 34] : tensor<8x68xi8> into tensor<8x2x34xi8>
@@ -112,6 +128,13 @@ func.func @q2_k(%x: tensor<1x256xf32>, %w: !qt.tensor<4x256, #qt.gguf<q2_k>>) ->
 // M = 6: one tile of 4 rows shares each decoded block (4 accumulators), then
 // rows 4 and 5 one at a time.
 // TILE-LABEL: func.func @q8_0_tiles
+// Only the loop of single rows prefetches: a tile re-reads each block for 4
+// activation rows, and prefill's weights are cached after the first tile.
+// PREFETCH-LABEL: func.func @q8_0_tiles
+// PREFETCH: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// PREFETCH-NOT: qt.prefetch
+// PREFETCH: scf.for %{{.*}} = %c4 to %c6 step %c1
+// PREFETCH: qt.prefetch
 func.func @q8_0_tiles(%x: tensor<6x64xf32>, %b: tensor<8x68xi8>) -> tensor<6x8xf32> {
   // TILE: scf.forall
   // TILE: %[[ACC:.*]]:4 = scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
@@ -144,6 +167,18 @@ func.func @q8_0_tiles(%x: tensor<6x64xf32>, %b: tensor<8x68xi8>) -> tensor<6x8xf
 // dots add up and are converted and scaled by d * d_x once; the mins
 // (-dmin * m) meet the 8 groups' sums d_x * sum(q_x) in one fma.
 // INT8-LABEL: func.func @q4_k_int8
+// A 144-byte block spans three lines: prefetches at bytes 0, 64 and 128 of
+// the block one row (288 bytes >= 100) ahead.
+// PREFETCH-LABEL: func.func @q4_k_int8
+// PREFETCH: scf.forall (%[[KN:.*]]) in (4)
+// PREFETCH: scf.for %[[KB:.*]] = %c0 to %c2
+// PREFETCH: %[[KAHEAD:.*]] = arith.addi %[[KN]], %c1 : index
+// PREFETCH: %[[KROW:.*]] = arith.minui %[[KAHEAD]], %c3 : index
+// PREFETCH: qt.prefetch %{{.*}}[%[[KROW]], %[[KB]], %c0] : tensor<4x2x144xi8>
+// PREFETCH: qt.prefetch %{{.*}}[%[[KROW]], %[[KB]], %c64] : tensor<4x2x144xi8>
+// PREFETCH: qt.prefetch %{{.*}}[%[[KROW]], %[[KB]], %c128] : tensor<4x2x144xi8>
+// PREFETCH-NOT: qt.prefetch
+// PREFETCH: scf.forall.in_parallel
 func.func @q4_k_int8(%x: tensor<1x512xf32>, %w: !qt.tensor<4x512, #qt.gguf<q4_k>>) -> tensor<1x4xf32> {
   // INT8: %[[QX:.*]]:3 = scf.for {{.*}} -> (tensor<1x512xi8>, tensor<1x2xf32>, tensor<1x16xf32>)
   // INT8: math.absf
@@ -285,6 +320,18 @@ func.func @iq4_nl_int8(%x: tensor<1x64xf32>, %b: tensor<4x36xi8>) -> tensor<1x4x
 // INT8-NOT: vector.reduction
 // INT8: vector.extract %{{.*}}[7] : f32 from vector<8xf32>
 // INT8: scf.forall.in_parallel
+// Interleaved rows prefetch the next group of 8 rows' block (8 * 18 bytes):
+// lines at bytes 0, 64 and 128, i.e. (row 0, byte 0), (3, 10), (7, 2).
+// PREFETCH-LABEL: func.func @q4_0_rows8
+// PREFETCH: scf.forall (%[[RG:.*]]) in (2)
+// PREFETCH: scf.for %[[RB:.*]] = %c0 to %c2
+// PREFETCH: %[[RAHEAD:.*]] = arith.addi %[[RG]], %c1 : index
+// PREFETCH: %[[RROW:.*]] = arith.minui %[[RAHEAD]], %c1 : index
+// PREFETCH: qt.prefetch %{{.*}}[%[[RROW]], %[[RB]], %c0, %c0] : tensor<2x2x8x18xi8>
+// PREFETCH: qt.prefetch %{{.*}}[%[[RROW]], %[[RB]], %c3, %c10] : tensor<2x2x8x18xi8>
+// PREFETCH: qt.prefetch %{{.*}}[%[[RROW]], %[[RB]], %c7, %c2] : tensor<2x2x8x18xi8>
+// PREFETCH-NOT: qt.prefetch
+// PREFETCH: scf.forall.in_parallel
 func.func @q4_0_rows8(%x: tensor<1x64xf32>) -> tensor<1x16xf32> {
   %w = qt.weight "w" : !qt.tensor<16x64, #qt.gguf<q4_0, interleave = 8>>
   %y = qt.matmul %x, %w : tensor<1x64xf32>, !qt.tensor<16x64, #qt.gguf<q4_0, interleave = 8>> -> tensor<1x16xf32>

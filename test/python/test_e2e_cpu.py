@@ -229,6 +229,30 @@ def test_interleave_rows_option_checked(workdir):
     assert not os.path.exists(os.path.join(workdir, "never.so"))
 
 
+def test_weight_prefetch_option(workdir):
+    """Decode's GEMVs prefetch the weights by default (llvm.prefetch in the artifact's IR),
+    --weight-prefetch-distance=0 leaves them to the hardware prefetcher, a negative distance
+    is refused. The prefetches change no number: both artifacts' logits are identical."""
+    path = make_model(workdir, "Q4_K")
+    base = path[:-len(".gguf")]
+    for distance in ("default", "0"):
+        option = [] if distance == "default" else [f"--weight-prefetch-distance={distance}"]
+        run([tool("kvant-compile"), path, *option, "--emit=llvm-ir", "-o",
+             f"{base}-pf-{distance}.ll"])
+        run([tool("kvant-compile"), path, *option, "-o", f"{base}-pf-{distance}.so"])
+    assert "@llvm.prefetch" in open(f"{base}-pf-default.ll").read()
+    assert "@llvm.prefetch" not in open(f"{base}-pf-0.ll").read()
+    tokens = [1, 42, 250, 7]
+    with_prefetch = kvant_logits(f"{base}-pf-default.so", path, tokens, workdir, 300)
+    without = kvant_logits(f"{base}-pf-0.so", path, tokens, workdir, 300)
+    np.testing.assert_array_equal(with_prefetch, without)
+    proc = run([tool("kvant-compile"), path, "--weight-prefetch-distance=-1", "-o",
+                os.path.join(workdir, "never.so")], check=False)
+    assert proc.returncode == 1
+    assert "--weight-prefetch-distance must be 0 (no prefetching) or a positive" in proc.stderr
+    assert not os.path.exists(os.path.join(workdir, "never.so"))
+
+
 def test_artifact_refuses_other_shapes(workdir):
     """One artifact serves files of the same shapes and formats, and no other."""
     q8 = make_model(workdir, "Q8_0")

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kvant/Pipelines.h"
 #include "lib/Compiler/Compile.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -63,6 +64,12 @@ static cl::opt<int64_t> interleaveRows(
              "default, which the runtime repacks at load), or 1 to read the "
              "file's layout"),
     cl::init(8));
+static cl::opt<int64_t> weightPrefetchDistance(
+    "weight-prefetch-distance",
+    cl::desc("CPU: bytes ahead in the weights that the decode GEMVs prefetch "
+             "(0: none; the hardware prefetcher alone keeps too few lines in "
+             "flight for the quantized formats' decode loops)"),
+    cl::init(kvant::kDefaultPrefetchDistance));
 static cl::opt<std::string> clangPath("clang",
                                       cl::desc("clang used to optimize and "
                                                "link"),
@@ -88,6 +95,7 @@ int main(int argc, char **argv) {
   options.parallel = parallel;
   options.int8Dot = int8Dot;
   options.interleaveRows = interleaveRows;
+  options.prefetchDistance = weightPrefetchDistance;
   options.clangPath = clangPath;
   options.diagnostics = &errs();
   std::string error;

@@ -177,6 +177,14 @@ LogicalResult PackOp::verify() {
   return verifyPacking(*this, getInput().getType(), getType());
 }
 
+LogicalResult PrefetchOp::verify() {
+  int64_t rank = getSource().getType().getRank();
+  if (static_cast<int64_t>(getIndices().size()) != rank)
+    return emitOpError() << "needs one index per dimension of the source ("
+                         << rank << "), got " << getIndices().size();
+  return success();
+}
+
 LogicalResult DotI8Op::verify() {
   int64_t lanes = getLhs().getType().getDimSize(0);
   int64_t results = getType().getDimSize(0);

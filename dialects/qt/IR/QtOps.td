@@ -186,6 +186,31 @@ def Qt_ToBytesOp : Qt_Op<"to_bytes", [Pure]> {
   let hasFolder = 1;
 }
 
+def Qt_PrefetchOp : Qt_Op<"prefetch"> {
+  let summary = "Hint that bytes of a tensor will be read soon";
+  let description = [{
+    Asks the memory system to start loading the cache line that holds the
+    element of `source` at `indices`, which a later read needs; the result
+    of the program does not depend on it. Decode streams every weight byte
+    once per token, and a weight row's blocks are decoded with enough
+    arithmetic between loads that the core's own hardware prefetcher keeps
+    fewer lines in flight than the memory system can serve: the GEMV loops of
+    `qt-lower-matmul-to-vector` ask for the blocks a few rows ahead
+    (`prefetch-distance`). The indices must be within the tensor's bounds.
+
+    It has no results and is not removed as dead code. Bufferization turns
+    it into `memref.prefetch` (a read, into all cache levels) on the
+    tensor's buffer; it does not write the tensor.
+
+    ```mlir
+    qt.prefetch %bytes[%row, %block, %c0] : tensor<2048x8x66xi8>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$source, Variadic<Index>:$indices);
+  let assemblyFormat = "$source `[` $indices `]` attr-dict `:` type($source)";
+  let hasVerifier = 1;
+}
+
 def Qt_DotI8Op : Qt_Op<"dot_i8", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
   let summary = "Dot products of int8 vectors, four lanes per result lane";
   let description = [{

@@ -937,6 +937,10 @@ struct RowDecoder {
   std::function<void(OpBuilder &, Location, ValueRange, BlockGroups &)>
       decodeGroups;
   std::function<Value(OpBuilder &, Location, Value, Value)> decodeFloat;
+  /// When set, emits the qt.prefetch ops for block `block` of the weight
+  /// row (or group of interleaved rows) `row` that a single activation row's
+  /// block loop reads: see buildPrefetch.
+  std::function<void(OpBuilder &, Location, Value, Value)> prefetch;
 };
 
 /// Rows of activations that share one decode of each weight block (prefill
@@ -1017,6 +1021,9 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
           return;
         }
         SmallVector<BlockGroups> decoded(numWeightRows);
+        if (decoder.prefetch && count == 1)
+          for (Value n : weightRows)
+            decoder.prefetch(bb, bloc, n, block);
         for (int64_t r = 0; r < numWeightRows; ++r) {
           decoder.decodeGroups(bb, bloc, ValueRange{weightRows[r], block},
                                decoded[r]);
@@ -1371,6 +1378,8 @@ static SmallVector<Value> buildInterleavedBlockLoop(
         // The rows' decoded groups for the group being multiplied; `first`
         // (group 0) also holds the block-level values used after the groups.
         SmallVector<BlockGroups> decoded, first;
+        if (decoder.prefetch && count == 1)
+          decoder.prefetch(bb, bloc, rowGroup, block);
         decodeGroupOfRows(bb, bloc, decoder, rowGroup, block, 0, decoded);
         first = decoded;
         // Every row of a format decodes to the same structure.
@@ -1697,9 +1706,48 @@ static Value unflattenMatrix(OpBuilder &b, Location loc, Value y, Value like,
 //===----------------------------------------------------------------------===//
 
 /// qt.matmul with a GGUF block-format weight.
+/// Prefetches block `block` of the row (or interleaved row group) that lies
+/// `ceil(distance / bytes per row)` rows after `row` in `view` ([rows,
+/// blocks, blockBytes] or [rows / 8, blocks, 8, blockBytes]), clamped to the
+/// last row: one qt.prefetch per 64-byte line of the block's bytes. Rows are
+/// contiguous, so this is the byte about `distance` ahead of the block being
+/// read, with the clamp once per row (loop-invariant in the block loop)
+/// instead of per block.
+static void buildPrefetch(OpBuilder &b, Location loc, Value view, Value row,
+                          Value block, int64_t distance) {
+  constexpr int64_t kLineBytes = 64;
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(view.getType()).getShape();
+  // Bytes of one block of the outermost index: blockBytes, or 8 blocks.
+  int64_t blockBytes = 1;
+  for (int64_t d : shape.drop_front(2))
+    blockBytes *= d;
+  int64_t rowBytes = shape[1] * blockBytes;
+  int64_t ahead = llvm::divideCeil(distance, rowBytes);
+  Value next = arith::AddIOp::create(
+      b, loc, row, arith::ConstantIndexOp::create(b, loc, ahead));
+  Value last = arith::ConstantIndexOp::create(b, loc, shape[0] - 1);
+  Value target = arith::MinUIOp::create(b, loc, next, last);
+  for (int64_t offset = 0; offset < blockBytes; offset += kLineBytes) {
+    SmallVector<Value> indices = {target, block};
+    // The offset within the block in the inner dimensions (row of the
+    // interleaved group, byte).
+    int64_t rest = offset;
+    for (int64_t d = 2, e = shape.size(); d < e; ++d) {
+      int64_t inner = 1;
+      for (int64_t k = d + 1; k < e; ++k)
+        inner *= shape[k];
+      indices.push_back(arith::ConstantIndexOp::create(b, loc, rest / inner));
+      rest %= inner;
+    }
+    PrefetchOp::create(b, loc, view, indices);
+  }
+}
+
 struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
-  LowerBlockMatmul(MLIRContext *context, bool int8Activations)
-      : OpRewritePattern(context), int8Activations(int8Activations) {}
+  LowerBlockMatmul(MLIRContext *context, bool int8Activations,
+                   int64_t prefetchDistance)
+      : OpRewritePattern(context), int8Activations(int8Activations),
+        prefetchDistance(prefetchDistance) {}
 
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -1777,7 +1825,13 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
           BlockReader reader(b, nloc, view, index);
           format->decode(reader, out);
         },
+        {},
         {}};
+    if (prefetchDistance > 0)
+      decoder.prefetch = [&, view](OpBuilder &b, Location nloc, Value row,
+                                   Value block) {
+        buildPrefetch(b, nloc, view, row, block, prefetchDistance);
+      };
     Activations acts{matrix, std::nullopt};
     if (int8Activations) {
       // Interleaved rows also need the sums for quants with an offset.
@@ -1802,6 +1856,7 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
   }
 
   bool int8Activations;
+  int64_t prefetchDistance;
 
   /// The result type with the static leading sizes of `x`, which
   /// unflattening produces (the op's own type may be less static).
@@ -1868,7 +1923,8 @@ struct LowerFloatMatmul : OpRewritePattern<linalg::MatmulOp> {
             values = arith::ExtFOp::create(
                 b, nloc, VectorType::get({blockSize}, f32), values);
           return values;
-        }};
+        },
+        {}};
     Activations acts{x, std::nullopt};
     Value y = buildRowLoops(rewriter, loc, acts, init,
                             tensor::getMixedSize(rewriter, loc, w, 0), decoder,
@@ -1891,7 +1947,8 @@ struct LowerMatmulToVectorPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerBlockMatmul>(&getContext(), int8Activations);
+    patterns.add<LowerBlockMatmul>(&getContext(), int8Activations,
+                                   prefetchDistance);
     if (floatWeights)
       patterns.add<LowerFloatMatmul>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -358,6 +358,14 @@ func.func @lookup_i8_table(%i: vector<32xi8>) {
 
 // -----
 
+func.func @prefetch_rank(%b: tensor<8x68xi8>, %i: index) {
+  // expected-error @+1 {{'qt.prefetch' op needs one index per dimension of the source (2), got 1}}
+  qt.prefetch %b[%i] : tensor<8x68xi8>
+  return
+}
+
+// -----
+
 func.func @dot_i8_sum_empty() {
   // expected-error @+1 {{'qt.dot_i8_sum' op needs at least one pair of operands}}
   %0 = "qt.dot_i8_sum"() <{lhs_max = 3 : i64}> : () -> vector<8xi32>

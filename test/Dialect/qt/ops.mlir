@@ -90,6 +90,15 @@ func.func @dot_i8(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
   return %d : vector<8xi32>
 }
 
+// CHECK-LABEL: func.func @prefetch
+// CHECK-SAME: (%[[B:.*]]: tensor<8x2x34xi8>, %[[I:.*]]: index, %[[J:.*]]: index)
+func.func @prefetch(%b: tensor<8x2x34xi8>, %i: index, %j: index) {
+  // CHECK: qt.prefetch %[[B]][%[[I]], %[[J]], %{{.*}}] : tensor<8x2x34xi8>
+  %c0 = arith.constant 0 : index
+  qt.prefetch %b[%i, %j, %c0] : tensor<8x2x34xi8>
+  return
+}
+
 // CHECK-LABEL: func.func @dot_i8_sum
 func.func @dot_i8_sum(%q0: vector<32xi8>, %q1: vector<32xi8>, %x0: vector<32xi8>, %x1: vector<32xi8>) -> vector<8xi32> {
   // CHECK: qt.dot_i8_sum %{{.*}}, %{{.*}} x %{{.*}}, %{{.*}} {lhs_max = 3 : i64} : (vector<32xi8>, vector<32xi8>) x (vector<32xi8>, vector<32xi8>) -> vector<8xi32>
