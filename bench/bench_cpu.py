@@ -17,9 +17,13 @@ alternate (kvant, llama.cpp, kvant, ...), so that a change in the shared machine
 lands on both medians rather than on one side.
 
 The machine's memory read bandwidth is measured in the same run (NumPy sum over a 1 GiB
-array, best of a few; once on one thread and once split over --threads threads), and each
-side's decode speed is reported as a fraction of the weight-streaming roofline
-(bytes of weights read per token / bandwidth).
+array split over --threads threads): once at the start (best of a few; also on one thread),
+and again before every round of repetitions, so that each format has bandwidth samples
+taken in the same minutes as its decode runs. Each side's decode speed is reported as a
+fraction of the weight-streaming roofline (bytes of weights read per token / the median of
+that format's samples); the shared machine's bandwidth moves by a third between minutes,
+so a roofline from one measurement at the start says more about the neighbours than about
+the code. The fraction against the start-of-run best is printed too.
 
 Honesty notes printed with the results:
   * kvant's CPU code is young: matmuls against weights are vectorized GEMV loops
@@ -293,6 +297,29 @@ def fmt_rate(x: float) -> str:
     return f"{x:.3g}" if x < 100 else f"{x:.0f}"
 
 
+class BandwidthSampler:
+    """Read bandwidth (GB/s) of np.sum over 1 GiB split over `threads` threads, on demand,
+    so that samples can be taken between the repetitions being compared with them."""
+
+    def __init__(self, threads: int, size_bytes: int = 1 << 30):
+        self.array = np.ones(size_bytes // 8, dtype=np.float64)  # touched: resident
+        self.parts = np.array_split(self.array, max(threads, 1))
+        self.pool = concurrent.futures.ThreadPoolExecutor(max(threads, 1))
+
+    def sample(self, passes: int = 3) -> float:
+        """Best of `passes` (one pass is ~50 ms; the best skips a descheduled one)."""
+        best = 0.0
+        for _ in range(passes):
+            t = time.perf_counter()
+            list(self.pool.map(np.sum, self.parts))
+            best = max(best, self.array.nbytes / (time.perf_counter() - t) / 1e9)
+        return best
+
+    def close(self) -> None:
+        self.pool.shutdown()
+        del self.array, self.parts
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -333,7 +360,8 @@ def main(argv=None) -> int:
     log(f"measuring memory bandwidth ({args.threads} threads) ...")
     bw = measure_bandwidth(args.threads)
     result["bandwidth"] = bw
-    roof_bw = bw["gb_per_s_nthreads"] * 1e9
+    peak_bw = bw["gb_per_s_nthreads"] * 1e9
+    sampler = BandwidthSampler(args.threads)
 
     for wtype in types:
         gguf = ensure_gguf(args.cache, args.shape, wtype, args.seed)
@@ -342,7 +370,7 @@ def main(argv=None) -> int:
         vocab = len(GGUFReader(gguf).fields["tokenizer.ggml.tokens"].data)
         entry = {"file": os.path.relpath(gguf, REPO), "file_bytes": os.path.getsize(gguf),
                  "weight_bytes_per_token": per_tok, "tensor_bytes": total, "params": params,
-                 "roofline_decode_tps": roof_bw / per_tok}
+                 "roofline_peak_decode_tps": peak_bw / per_tok}
         # Both sides are prepared first, then their repetitions alternate, so
         # that a change in the machine's load falls on both medians.
         sides = {}
@@ -354,14 +382,21 @@ def main(argv=None) -> int:
             log(f"llama.cpp {wtype} ...")
             sides["llamacpp"] = prepare_llamacpp(gguf, args, vocab)
         runs = {name: [] for name in sides}
+        samples = []
         for i in range(max([m["reps"] for _, m, _ in sides.values()] or [0])):
+            samples.append(sampler.sample())
             for name, (rep, meta, _) in sides.items():
                 if i < meta["reps"]:
                     runs[name].append(rep())
+        samples.append(sampler.sample())
+        entry["bandwidth_samples_gb_per_s"] = samples
+        entry["bandwidth_gb_per_s"] = statistics.median(samples)
+        entry["roofline_decode_tps"] = entry["bandwidth_gb_per_s"] * 1e9 / per_tok
         for name, (_, meta, close) in sides.items():
             close()
             entry[name] = summarize(meta, runs[name])
         result["formats"][wtype] = entry
+    sampler.close()
     result["loadavg_end"] = loadavg()
     result["wall_s"] = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
 
@@ -374,21 +409,24 @@ def main(argv=None) -> int:
           f"median of {args.reps}, the two sides' repetitions alternating; llama.cpp threads {args.threads}, kvant "
           + (f"--parallel, --threads {args.threads}" if args.kvant_parallel
              else "1 thread (compiled without --parallel)"))
-    print(f"memory read bandwidth (np.sum, 1 GiB, best of {bw['reps']}): "
+    print(f"memory read bandwidth at the start (np.sum, 1 GiB, best of {bw['reps']}): "
           f"{bw['gb_per_s_1thread']:.1f} GB/s on 1 thread, {bw['gb_per_s_nthreads']:.1f} GB/s "
-          f"on {args.threads}; roofline below uses {bw['gb_per_s_nthreads']:.1f} GB/s")
+          f"on {args.threads}; the roofline of each format below uses the median of the "
+          f"bandwidth samples taken between its rounds of repetitions ({args.threads} threads)")
     print()
-    print("| format | weights read/token | roofline decode | llama.cpp prefill | kvant prefill | "
-          "ratio | llama.cpp decode | kvant decode | ratio | llama.cpp % roofline | "
-          "kvant % roofline | kvant compile |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| format | weights read/token | bandwidth during | roofline decode | llama.cpp prefill | "
+          "kvant prefill | ratio | llama.cpp decode | kvant decode | ratio | "
+          "llama.cpp % roofline | kvant % roofline | kvant compile |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     notes = []
     for wtype, e in result["formats"].items():
         lc, kv = e.get("llamacpp"), e.get("kvant")
         roof = e["roofline_decode_tps"]
         wb = e["weight_bytes_per_token"]
         size = f"{wb / 2**20:.0f} MiB" if wb >= 2**24 else f"{wb / 2**10:.0f} KiB"
-        cells = [wtype, size, f"{fmt_rate(roof)} tok/s"]
+        spread = e["bandwidth_samples_gb_per_s"]
+        cells = [wtype, size, f"{e['bandwidth_gb_per_s']:.1f} GB/s "
+                 f"({min(spread):.1f}-{max(spread):.1f})", f"{fmt_rate(roof)} tok/s"]
         lp = f"{fmt_rate(lc['prefill_tps'])} tok/s" if lc else "—"
         kp = f"{fmt_rate(kv['prefill_tps'])} tok/s" if kv else "—"
         rp = f"{kv['prefill_tps'] / lc['prefill_tps']:.2f}" if lc and kv else "—"
@@ -400,11 +438,18 @@ def main(argv=None) -> int:
         kc = (f"{kv['compile_s']:.0f} s" + (" (cached)" if kv["compile_cached"] else "")) if kv else "—"
         print("| " + " | ".join(cells + [lp, kp, rp, ld, kd, rd, lr, kr, kc]) + " |")
         if kv:
+            peak_pct = 100 * kv["decode_tps"] / e["roofline_peak_decode_tps"]
+            notes.append(f"{wtype}: kvant at {peak_pct:.1f} % of the roofline of the start-of-run "
+                         f"best bandwidth ({bw['gb_per_s_nthreads']:.1f} GB/s)" +
+                         (f", llama.cpp at {100 * lc['decode_tps'] / e['roofline_peak_decode_tps']:.1f} %"
+                          if lc else ""))
             for n in kv["notes"]:
                 notes.append(f"{wtype}: kvant {n}")
     print()
-    print("ratio = kvant / llama.cpp (higher is better for kvant). roofline decode = bandwidth / "
-          "weight bytes read per token (all matrices incl. the output head; one embedding row).")
+    print("ratio = kvant / llama.cpp (higher is better for kvant). roofline decode = bandwidth "
+          "during (median of the samples taken before each round and after the last; their "
+          "range in brackets) / weight bytes read per token (all matrices incl. the output "
+          "head; one embedding row).")
     print("kvant's CPU code: vector GEMV with fused decode for weight matmuls (int8 activations "
           "on AVX2; 32-element block formats read as 8 interleaved rows, repacked at load; "
           "prompt rows in tiles of 4 share each decoded weight block), vector attention with "
