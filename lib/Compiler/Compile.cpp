@@ -134,10 +134,10 @@ std::string printModule(mlir::ModuleOp module) {
   return text;
 }
 
-mlir::OwningOpRef<mlir::ModuleOp> importFile(mlir::MLIRContext &context,
-                                             const std::string &path,
-                                             int64_t contextLength,
-                                             std::string &error) {
+mlir::OwningOpRef<mlir::ModuleOp>
+importFile(mlir::MLIRContext &context, const std::string &path,
+           int64_t contextLength, std::string &error,
+           const std::string &kvCacheType = "f32") {
   if (contextLength < 0) {
     error = "the context length must be positive";
     return nullptr;
@@ -148,6 +148,7 @@ mlir::OwningOpRef<mlir::ModuleOp> importFile(mlir::MLIRContext &context,
     return nullptr;
   kvant::ImportOptions options;
   options.contextLength = contextLength;
+  options.kvCacheType = kvCacheType;
   return kvant::importGGUF(context, *file, options, error);
 }
 
@@ -248,6 +249,18 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
             "' is not supported (cpu, cuda, cuda:sm_NN)";
     return false;
   }
+  if (options.kvCacheType != "f32" && options.kvCacheType != "f16") {
+    error =
+        "--kv-cache-type must be f32 or f16, got '" + options.kvCacheType + "'";
+    return false;
+  }
+  // The CUDA lowering of attention reads an f32 cache only so far.
+  if (isCUDA && options.kvCacheType != "f32") {
+    error = "--kv-cache-type=" + options.kvCacheType +
+            " is supported on the CPU target only (the CUDA target keeps an "
+            "f32 KV cache)";
+    return false;
+  }
   const std::string &outputPath = options.outputPath;
   if (outputPath.empty()) {
     error = "no output file given";
@@ -264,8 +277,8 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
       return false;
     }
   } else if (StringRef(options.inputPath).ends_with(".gguf")) {
-    module =
-        importFile(context, options.inputPath, options.contextLength, error);
+    module = importFile(context, options.inputPath, options.contextLength,
+                        error, options.kvCacheType);
     if (!module)
       return false;
   } else {

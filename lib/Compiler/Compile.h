@@ -42,6 +42,8 @@ struct CompileOptions {
   EmitKind emit = EmitKind::SharedObject;
   /// KV cache capacity in tokens for a GGUF input; 0 takes the model's.
   int64_t contextLength = 0;
+  /// GGUF input: the KV cache's element type, "f32" or "f16" (CPU target).
+  std::string kvCacheType = "f32";
   /// CPU to generate code for (clang's -march).
   std::string march = "native";
   /// CPU target: run the parallel loops of every op on OpenMP threads (the

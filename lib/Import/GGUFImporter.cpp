@@ -249,10 +249,16 @@ Value LlamaBuilder::layer(int64_t i, Value x, Value positions, Value pos,
                           ropeDim);
   k = llm::RopeOp::create(b, k.getType(), k, positions, Value(), style, theta,
                           ropeDim);
+  // A float cache takes keys and values in its own element type.
+  Type cacheElement = cacheType.getFloatElementType();
+  auto kvType = RankedTensorType::get(
+      {ShapedType::kDynamic, hp.numKVHeads, hp.headDim}, cacheElement);
+  if (!cacheElement.isF32()) {
+    k = arith::TruncFOp::create(b, kvType, k);
+    v = arith::TruncFOp::create(b, kvType, v);
+  }
   cache = kv::AppendOp::create(b, cacheType, k, v, cache,
                                b.getI64IntegerAttr(i), pos);
-  auto kvType = RankedTensorType::get(
-      {ShapedType::kDynamic, hp.numKVHeads, hp.headDim}, b.getF32Type());
   auto read = kv::ReadOp::create(b, TypeRange{kvType, kvType}, cache,
                                  b.getI64IntegerAttr(i), len);
   Value att = llm::AttentionOp::create(
@@ -280,9 +286,19 @@ OwningOpRef<ModuleOp> LlamaBuilder::build(std::string &errorOut) {
     return {};
   }
   Type f32 = b.getF32Type();
+  Type cacheElement;
+  if (options.kvCacheType == "f32")
+    cacheElement = f32;
+  else if (options.kvCacheType == "f16")
+    cacheElement = b.getF16Type();
+  else {
+    errorOut = "unsupported KV cache type '" + options.kvCacheType +
+               "' (expected f32 or f16)";
+    return {};
+  }
   actType = RankedTensorType::get({ShapedType::kDynamic, hp.dim}, f32);
   cacheType = kv::CacheType::get(&ctx, hp.numLayers, hp.numKVHeads, hp.headDim,
-                                 options.pageSize, capacity, f32);
+                                 options.pageSize, capacity, cacheElement);
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(b.getLoc());
   module->getOperation()->setAttr("kvant.architecture",

@@ -18,6 +18,10 @@ struct ImportOptions {
   int64_t contextLength = 0;
   /// Tokens per KV cache page.
   int64_t pageSize = 16;
+  /// Element type of the KV cache: "f32", or "f16" (keys and values are
+  /// rounded to f16 as they are appended; attention reads them as f16 and
+  /// computes in f32). Half the cache memory and the bytes attention reads.
+  std::string kvCacheType = "f32";
 };
 
 /// The hyperparameters of a Llama-family model, read from GGUF metadata.

@@ -133,16 +133,22 @@ CompiledModel::load(const std::string &artifactPath,
     model->offsets.push_back(
         static_cast<int64_t>(file.getDataOffset() + tensor->offset));
   }
-  if (model->desc.cacheElement != "F32") {
+  // The generated code reads and writes the cache; the runtime only sizes
+  // and zeroes it.
+  size_t elementBytes = model->desc.cacheElement == "F32"   ? 4
+                        : model->desc.cacheElement == "F16" ? 2
+                                                            : 0;
+  if (elementBytes == 0) {
     error = artifactPath + ": KV cache element " + model->desc.cacheElement +
-            " is not supported by this runtime yet";
+            " is not supported by this runtime (F32 and F16 are)";
     return nullptr;
   }
   int64_t cacheElements = 1;
   for (int64_t d : model->desc.cacheShape)
     cacheElements *= d;
+  size_t cacheBytes = cacheElements * elementBytes;
   if (device == Device::CPU) {
-    model->cache.assign(cacheElements, 0.0f);
+    model->cache.assign(cacheBytes, 0);
     if (!model->desc.repack.empty() && !model->repackWeights(error)) {
       error = artifactPath + ": " + error;
       return nullptr;
@@ -156,7 +162,6 @@ CompiledModel::load(const std::string &artifactPath,
   }
 
   // Managed memory that the card cannot hold can hang the GPU: check first.
-  size_t cacheBytes = cacheElements * sizeof(float);
   size_t offsetsBytes = model->offsets.size() * sizeof(int64_t);
   size_t needed = file.getFileSize() + cacheBytes + offsetsBytes;
   size_t freeBytes = 0, totalBytes = 0;
@@ -272,7 +277,9 @@ bool CompiledModel::forward(const std::vector<int32_t> &tokens,
       offsets.data(), {static_cast<int64_t>(offsets.size())});
   auto tokensRef =
       makeMemRef<int32_t, 1>(const_cast<int32_t *>(tokens.data()), {n});
-  auto cacheRef = makeMemRef<float, 5>(cache.data(), desc.cacheShape);
+  // The descriptor's sizes and strides count elements of the cache's type;
+  // the pointer's type does not matter to the callee.
+  auto cacheRef = makeMemRef<uint8_t, 5>(cache.data(), desc.cacheShape);
   auto logitsRef = makeMemRef<float, 2>(logits.data(), {n, desc.vocabSize});
   entry(&weightsRef, &offsetsRef, &tokensRef, position, &cacheRef, &logitsRef);
   position += n;
@@ -296,8 +303,8 @@ bool CompiledModel::forwardCUDA(const std::vector<int32_t> &tokens,
                              {static_cast<int64_t>(offsets.size())});
   auto tokensRef =
       makeMemRef<int32_t, 1>(static_cast<int32_t *>(managedTokens.data), {n});
-  auto cacheRef = makeMemRef<float, 5>(static_cast<float *>(managedCache.data),
-                                       desc.cacheShape);
+  auto cacheRef = makeMemRef<uint8_t, 5>(
+      static_cast<uint8_t *>(managedCache.data), desc.cacheShape);
   auto logitsRef = makeMemRef<float, 2>(
       static_cast<float *>(managedLogits.data), {n, desc.vocabSize});
   entry(&weightsRef, &offsetsRef, &tokensRef, position, &cacheRef, &logitsRef);

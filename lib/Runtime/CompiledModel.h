@@ -74,7 +74,8 @@ private:
   }
   bool repackWeights(std::string &error);
   std::vector<int64_t> offsets;
-  std::vector<float> cache;
+  /// The KV cache's bytes (F32 or F16 elements, desc.cacheShape).
+  std::vector<uint8_t> cache;
   int64_t position = 0;
 
   /// Device::CUDA: managed copies of what the entry point reads and writes.

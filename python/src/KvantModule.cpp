@@ -242,7 +242,8 @@ void compile(const std::string &input, bool inputIsText,
              const std::string &output, const std::string &target,
              int64_t context, const std::string &march, const std::string &emit,
              const std::string &clang, bool parallel,
-             const std::string &int8Dot, int64_t interleaveRows) {
+             const std::string &int8Dot, int64_t interleaveRows,
+             const std::string &kvCacheType, int64_t weightPrefetchDistance) {
   CompileOptions options;
   if (inputIsText)
     options.inputText = input;
@@ -257,6 +258,8 @@ void compile(const std::string &input, bool inputIsText,
   options.parallel = parallel;
   options.int8Dot = int8Dot;
   options.interleaveRows = interleaveRows;
+  options.kvCacheType = kvCacheType;
+  options.prefetchDistance = weightPrefetchDistance;
   if (emit == "so")
     options.emit = EmitKind::SharedObject;
   else if (emit == "llvm-ir")
@@ -297,7 +300,8 @@ NB_MODULE(_kvant, m) {
   m.def("compile", &compile, nb::arg("input"), nb::arg("input_is_text"),
         nb::arg("output"), nb::arg("target"), nb::arg("context"),
         nb::arg("march"), nb::arg("emit"), nb::arg("clang"),
-        nb::arg("parallel"), nb::arg("int8_dot"), nb::arg("interleave_rows"));
+        nb::arg("parallel"), nb::arg("int8_dot"), nb::arg("interleave_rows"),
+        nb::arg("kv_cache_type"), nb::arg("weight_prefetch_distance"));
   m.def("default_clang", [] { return std::string(getDefaultClangPath()); });
 
   nb::class_<Tokenizer>(m, "Tokenizer")

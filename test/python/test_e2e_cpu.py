@@ -253,6 +253,56 @@ def test_weight_prefetch_option(workdir):
     assert not os.path.exists(os.path.join(workdir, "never.so"))
 
 
+def test_f16_kv_cache(workdir):
+    """--kv-cache-type=f16: the descriptor records an F16 cache, which the runtime sizes; keys
+    and values are rounded to f16 as they are stored, so the logits follow a reference that
+    rounds them the same way (to float32 rounding), differ from the f32 cache's, and greedy
+    generation (through the cache, one token at a time) gives the reference's tokens."""
+    from llama_ref import LlamaReference
+    path = make_model(workdir, "F32")
+    base = path[:-len(".gguf")]
+    f16, f32 = f"{base}-kv-f16.so", f"{base}-kv-f32.so"
+    run([tool("kvant-compile"), path, "--kv-cache-type=f16", "-o", f16])
+    run([tool("kvant-compile"), path, "-o", f32])
+    assert "\ncache F16 " in descriptor_of(f16) and "\ncache F32 " in descriptor_of(f32)
+    tokens = [1, 42, 250, 7, 99, 3, 128, 64, 17, 200, 5, 11]
+    ref16 = LlamaReference(path, kv_dtype=np.float16).forward(tokens)
+    ref32 = LlamaReference(path).forward(tokens)
+    got16 = kvant_logits(f16, path, tokens, workdir, 300)
+    got32 = kvant_logits(f32, path, tokens, workdir, 300)
+    err16 = np.max(relative_token_errors(got16, ref16))
+    print(f"f16 cache: max relative error {err16:.2e} against the f16-cache reference, "
+          f"{np.max(relative_token_errors(got16, ref32)):.2e} against the f32 one")
+    assert err16 <= REL_TOL
+    assert np.max(relative_token_errors(got16, ref16)) < np.max(relative_token_errors(got16, ref32))
+    assert not np.array_equal(got16, got32)
+    ref = LlamaReference(path, kv_dtype=np.float16)
+    want = ref.generate_greedy(tokens[:4], 16)
+    out = run([tool("kvant-run"), f16, "--weights", path, "--tokens", "1,42,250,7", "-n", "16",
+               "--json"]).stdout
+    assert json.loads(out)["tokens"] == want
+
+
+def test_kv_cache_type_checked(workdir):
+    path = make_model(workdir, "Q8_0")
+    for option, message in [("--kv-cache-type=bf8", "--kv-cache-type must be f32 or f16, got 'bf8'"),
+                            ("--target=cuda", None)]:
+        if message is None:
+            proc = run([tool("kvant-compile"), path, "--kv-cache-type=f16", option, "-o",
+                        os.path.join(workdir, "never.so")], check=False)
+            message = "--kv-cache-type=f16 is supported on the CPU target only"
+        else:
+            proc = run([tool("kvant-compile"), path, option, "-o",
+                        os.path.join(workdir, "never.so")], check=False)
+        assert proc.returncode == 1, proc.stderr
+        assert message in proc.stderr, proc.stderr
+        assert not os.path.exists(os.path.join(workdir, "never.so"))
+    proc = run([tool("kvant-import"), path, "--kv-cache-type=i4", "-o",
+                os.path.join(workdir, "never.mlir")], check=False)
+    assert proc.returncode == 1
+    assert "unsupported KV cache type 'i4' (expected f32 or f16)" in proc.stderr
+
+
 def test_artifact_refuses_other_shapes(workdir):
     """One artifact serves files of the same shapes and formats, and no other."""
     q8 = make_model(workdir, "Q8_0")

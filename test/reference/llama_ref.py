@@ -64,9 +64,11 @@ NEOX_ARCHES = {"qwen2", "qwen2moe", "qwen3", "phi3", "gemma", "gemma2", "stablel
 
 
 class LlamaReference:
-    def __init__(self, path, dtype=np.float64, int8_activations=False):
+    def __init__(self, path, dtype=np.float64, int8_activations=False, kv_dtype=None):
         self.dtype = np.dtype(dtype)
         self.int8_activations = int8_activations
+        # A narrower KV cache (np.float16): keys and values are rounded to it when stored.
+        self.kv_dtype = None if kv_dtype is None else np.dtype(kv_dtype)
         r = GGUFReader(path)
         self.meta = {f.name: f.contents() for f in r.fields.values() if not f.name.startswith("tokenizer.ggml.")}
         a = self.arch = self.meta["general.architecture"]
@@ -134,7 +136,11 @@ class LlamaReference:
         q = self._proj(h, f"blk.{i}.attn_q").reshape(T, self.n_heads, hd)
         k = self._proj(h, f"blk.{i}.attn_k").reshape(T, self.n_kv_heads, hd)
         v = self._proj(h, f"blk.{i}.attn_v").reshape(T, self.n_kv_heads, hd)
-        return self._rope(q, positions), self._rope(k, positions), v
+        k, v = self._rope(k, positions), v
+        if self.kv_dtype is not None:
+            k = k.astype(self.kv_dtype).astype(self.dtype)
+            v = v.astype(self.kv_dtype).astype(self.dtype)
+        return self._rope(q, positions), k, v
 
     def _attend(self, q, k, v, q_pos):
         """q: [T, H, hd]; k, v: [S, KVH, hd] for positions 0..S-1; q_pos: [T] absolute positions."""

@@ -42,6 +42,12 @@ static cl::opt<int64_t>
                   cl::desc("KV cache capacity in tokens (GGUF input; "
                            "default: the model's context length)"),
                   cl::init(0));
+static cl::opt<std::string> kvCacheType(
+    "kv-cache-type",
+    cl::desc("Element type of the KV cache: f32 (default) or f16 (half the "
+             "memory; keys and values rounded to f16 as they are stored; CPU "
+             "target)"),
+    cl::init("f32"));
 static cl::opt<bool>
     parallel("parallel",
              cl::desc("CPU: run each op's parallel loops on OpenMP threads "
@@ -91,6 +97,7 @@ int main(int argc, char **argv) {
   options.target = target;
   options.emit = emit;
   options.contextLength = contextLength;
+  options.kvCacheType = kvCacheType;
   options.march = march;
   options.parallel = parallel;
   options.int8Dot = int8Dot;

@@ -34,6 +34,10 @@ static cl::opt<int64_t>
                   cl::init(0));
 static cl::opt<int64_t> pageSize("kv-page", cl::desc("Tokens per KV page"),
                                  cl::init(16));
+static cl::opt<std::string>
+    kvCacheType("kv-cache-type",
+                cl::desc("Element type of the KV cache: f32 or f16"),
+                cl::init("f32"));
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
@@ -58,6 +62,7 @@ int main(int argc, char **argv) {
   kvant::ImportOptions options;
   options.contextLength = contextLength;
   options.pageSize = pageSize;
+  options.kvCacheType = kvCacheType;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       kvant::importGGUF(context, *file, options, error);
   if (!module)
