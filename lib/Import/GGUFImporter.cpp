@@ -292,8 +292,8 @@ OwningOpRef<ModuleOp> LlamaBuilder::build(std::string &errorOut) {
   else if (options.kvCacheType == "f16")
     cacheElement = b.getF16Type();
   else {
-    errorOut = "unsupported KV cache type '" + options.kvCacheType +
-               "' (expected f32 or f16)";
+    errorOut = file.getName() + ": unsupported KV cache type '" +
+               options.kvCacheType + "' (expected f32 or f16)";
     return {};
   }
   actType = RankedTensorType::get({ShapedType::kDynamic, hp.dim}, f32);
