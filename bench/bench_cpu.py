@@ -134,28 +134,46 @@ def weight_bytes_per_token(path: str) -> tuple[int, int, int]:
     return per_token, total, params
 
 
-def measure_bandwidth(threads: int, size_bytes: int = 1 << 30, reps: int = 5) -> dict:
-    """Best-of-`reps` read bandwidth (GB/s) of np.sum over a float64 array of `size_bytes`,
-    on one thread and split into `threads` slices summed concurrently (NumPy releases the GIL
-    in reductions)."""
-    a = np.ones(size_bytes // 8, dtype=np.float64)  # touched: pages are resident
-    a.sum()
-    best1 = 0.0
-    for _ in range(reps):
-        t = time.perf_counter()
-        a.sum()
-        best1 = max(best1, a.nbytes / (time.perf_counter() - t) / 1e9)
-    bestn = best1
-    if threads > 1:
-        parts = np.array_split(a, threads)
-        with concurrent.futures.ThreadPoolExecutor(threads) as ex:
-            for _ in range(reps):
-                t = time.perf_counter()
-                list(ex.map(np.sum, parts))
-                bestn = max(bestn, a.nbytes / (time.perf_counter() - t) / 1e9)
-    del a
-    return {"gb_per_s_1thread": best1, "gb_per_s_nthreads": bestn, "threads": threads,
-            "array_bytes": size_bytes, "reps": reps}
+class BandwidthSampler:
+    """Read bandwidth (GB/s) of np.sum over 1 GiB split over `threads` threads, on demand,
+    so that samples can be taken between the repetitions being compared with them."""
+
+    def __init__(self, threads: int, size_bytes: int = 1 << 30):
+        self.threads = max(threads, 1)
+        self.array = np.ones(size_bytes // 8, dtype=np.float64)  # touched: resident
+        self.parts = np.array_split(self.array, self.threads)
+        self.pool = concurrent.futures.ThreadPoolExecutor(self.threads)
+
+    def _best(self, read, passes: int) -> float:
+        best = 0.0
+        for _ in range(passes):
+            t = time.perf_counter()
+            read()
+            best = max(best, self.array.nbytes / (time.perf_counter() - t) / 1e9)
+        return best
+
+    def sample(self, passes: int = 3) -> float:
+        """Best of `passes` (one pass is ~50 ms; the best skips a descheduled one), the
+        slices summed concurrently (NumPy releases the GIL in reductions)."""
+        return self._best(lambda: list(self.pool.map(np.sum, self.parts)), passes)
+
+    def sample_one_thread(self, passes: int) -> float:
+        """Best of `passes` sums of the whole array on the calling thread."""
+        return self._best(self.array.sum, passes)
+
+    def close(self) -> None:
+        self.pool.shutdown()
+        del self.array, self.parts
+
+
+def measure_bandwidth(sampler: BandwidthSampler, reps: int = 5) -> dict:
+    """Best-of-`reps` read bandwidth (GB/s) of np.sum over the sampler's array, on one
+    thread and split into its threads' slices."""
+    sampler.array.sum()
+    best1 = sampler.sample_one_thread(reps)
+    bestn = max(best1, sampler.sample(reps)) if sampler.threads > 1 else best1
+    return {"gb_per_s_1thread": best1, "gb_per_s_nthreads": bestn, "threads": sampler.threads,
+            "array_bytes": sampler.array.nbytes, "reps": reps}
 
 
 def prompt_ids(n: int, vocab: int, seed: int = 7) -> list[int]:
@@ -297,29 +315,6 @@ def fmt_rate(x: float) -> str:
     return f"{x:.3g}" if x < 100 else f"{x:.0f}"
 
 
-class BandwidthSampler:
-    """Read bandwidth (GB/s) of np.sum over 1 GiB split over `threads` threads, on demand,
-    so that samples can be taken between the repetitions being compared with them."""
-
-    def __init__(self, threads: int, size_bytes: int = 1 << 30):
-        self.array = np.ones(size_bytes // 8, dtype=np.float64)  # touched: resident
-        self.parts = np.array_split(self.array, max(threads, 1))
-        self.pool = concurrent.futures.ThreadPoolExecutor(max(threads, 1))
-
-    def sample(self, passes: int = 3) -> float:
-        """Best of `passes` (one pass is ~50 ms; the best skips a descheduled one)."""
-        best = 0.0
-        for _ in range(passes):
-            t = time.perf_counter()
-            list(self.pool.map(np.sum, self.parts))
-            best = max(best, self.array.nbytes / (time.perf_counter() - t) / 1e9)
-        return best
-
-    def close(self) -> None:
-        self.pool.shutdown()
-        del self.array, self.parts
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -358,10 +353,10 @@ def main(argv=None) -> int:
               "prompt_tokens": args.prompt_tokens, "decode_tokens": args.decode_tokens,
               "reps": args.reps, "loadavg_start": loadavg(), "formats": {}}
     log(f"measuring memory bandwidth ({args.threads} threads) ...")
-    bw = measure_bandwidth(args.threads)
+    sampler = BandwidthSampler(args.threads)
+    bw = measure_bandwidth(sampler)
     result["bandwidth"] = bw
     peak_bw = bw["gb_per_s_nthreads"] * 1e9
-    sampler = BandwidthSampler(args.threads)
 
     for wtype in types:
         gguf = ensure_gguf(args.cache, args.shape, wtype, args.seed)

@@ -220,13 +220,19 @@ def test_interleaved_rows_repacked_at_load(workdir):
             assert err <= INT8_TOKEN_TOL, f"{os.path.basename(so)} token {token}: {err:.2e}"
 
 
+def assert_compile_refused(workdir, path, options, message):
+    """kvant-compile with `options` exits with 1, says `message`, and writes no output."""
+    never = os.path.join(workdir, "never.so")
+    proc = run([tool("kvant-compile"), path, *options, "-o", never], check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert message in proc.stderr, proc.stderr
+    assert not os.path.exists(never)
+
+
 def test_interleave_rows_option_checked(workdir):
     path = make_model(workdir, "Q8_0")
-    proc = run([tool("kvant-compile"), path, "--interleave-rows=4", "-o",
-                os.path.join(workdir, "never.so")], check=False)
-    assert proc.returncode == 1
-    assert "--interleave-rows must be 1 (the file's layout) or 8, got 4" in proc.stderr
-    assert not os.path.exists(os.path.join(workdir, "never.so"))
+    assert_compile_refused(workdir, path, ["--interleave-rows=4"],
+                           "--interleave-rows must be 1 (the file's layout) or 8, got 4")
 
 
 def test_weight_prefetch_option(workdir):
@@ -246,11 +252,8 @@ def test_weight_prefetch_option(workdir):
     with_prefetch = kvant_logits(f"{base}-pf-default.so", path, tokens, workdir, 300)
     without = kvant_logits(f"{base}-pf-0.so", path, tokens, workdir, 300)
     np.testing.assert_array_equal(with_prefetch, without)
-    proc = run([tool("kvant-compile"), path, "--weight-prefetch-distance=-1", "-o",
-                os.path.join(workdir, "never.so")], check=False)
-    assert proc.returncode == 1
-    assert "--weight-prefetch-distance must be 0 (no prefetching) or a positive" in proc.stderr
-    assert not os.path.exists(os.path.join(workdir, "never.so"))
+    assert_compile_refused(workdir, path, ["--weight-prefetch-distance=-1"],
+                           "--weight-prefetch-distance must be 0 (no prefetching) or a positive")
 
 
 def test_f16_kv_cache(workdir):
@@ -285,18 +288,10 @@ def test_f16_kv_cache(workdir):
 
 def test_kv_cache_type_checked(workdir):
     path = make_model(workdir, "Q8_0")
-    for option, message in [("--kv-cache-type=bf8", "--kv-cache-type must be f32 or f16, got 'bf8'"),
-                            ("--target=cuda", None)]:
-        if message is None:
-            proc = run([tool("kvant-compile"), path, "--kv-cache-type=f16", option, "-o",
-                        os.path.join(workdir, "never.so")], check=False)
-            message = "--kv-cache-type=f16 is supported on the CPU target only"
-        else:
-            proc = run([tool("kvant-compile"), path, option, "-o",
-                        os.path.join(workdir, "never.so")], check=False)
-        assert proc.returncode == 1, proc.stderr
-        assert message in proc.stderr, proc.stderr
-        assert not os.path.exists(os.path.join(workdir, "never.so"))
+    assert_compile_refused(workdir, path, ["--kv-cache-type=bf8"],
+                           "--kv-cache-type must be f32 or f16, got 'bf8'")
+    assert_compile_refused(workdir, path, ["--kv-cache-type=f16", "--target=cuda"],
+                           "--kv-cache-type=f16 is supported on the CPU target only")
     proc = run([tool("kvant-import"), path, "--kv-cache-type=i4", "-o",
                 os.path.join(workdir, "never.mlir")], check=False)
     assert proc.returncode == 1

@@ -1705,7 +1705,6 @@ static Value unflattenMatrix(OpBuilder &b, Location loc, Value y, Value like,
 // Patterns
 //===----------------------------------------------------------------------===//
 
-/// qt.matmul with a GGUF block-format weight.
 /// Prefetches block `block` of the row (or interleaved row group) that lies
 /// `ceil(distance / bytes per row)` rows after `row` in `view` ([rows,
 /// blocks, blockBytes] or [rows / 8, blocks, 8, blockBytes]), clamped to the
@@ -1743,6 +1742,7 @@ static void buildPrefetch(OpBuilder &b, Location loc, Value view, Value row,
   }
 }
 
+/// qt.matmul with a GGUF block-format weight.
 struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
   LowerBlockMatmul(MLIRContext *context, bool int8Activations,
                    int64_t prefetchDistance)
