@@ -110,7 +110,7 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
     // creates, so it runs while their bodies are still single blocks.
     pipeline += "scf-forall-to-parallel, "
                 "func.func(convert-linalg-to-parallel-loops), "
-                "convert-scf-to-openmp, kvant-omp-parallel-threshold, "
+                "kvant-parallel-threshold, convert-scf-to-openmp, "
                 "convert-vector-to-scf, "
                 "expand-strided-metadata, lower-affine, " +
                 vectorToLLVM + "finalize-memref-to-llvm, convert-scf-to-cf, ";

@@ -69,47 +69,52 @@ def MemRefCopyToLinalgPass : Pass<"kvant-memref-copy-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
-def OpenMPParallelThresholdPass : Pass<"kvant-omp-parallel-threshold"> {
-  let summary = "Run OpenMP parallel regions with little work on the calling "
-                "thread";
+def ParallelThresholdPass : Pass<"kvant-parallel-threshold"> {
+  let summary = "Give parallel loops with little work a serial version";
   let description = [{
-    After `convert-scf-to-openmp`, every parallel loop of every op is an
-    `omp.parallel` region: a fork and a join of the thread team (a few
-    microseconds on a shared 2-core machine), even when a decode step's op
-    has one token's worth of work (an RMS norm over 2048 values, one row of
-    activations to quantize) that takes less time than the fork. This pass
-    gives each `omp.parallel` whose work-sharing loop nest it can read an
-    `if` condition: the loop's trip count (from its bounds, at run time)
-    times a static estimate of its body's work is at least `min-work`. Below
-    it, the OpenMP runtime runs the region on the calling thread, with no
-    fork. The estimate counts the operations of the loop body, multiplying
-    those in nested `scf.for` loops by their trip count when constant and by
-    `dynamic-trips` when not; it is a unit of roughly one instruction.
+    Before `convert-scf-to-openmp`, every parallel loop of every op is an
+    `scf.parallel`, and would become an OpenMP region: a fork and a join of
+    the thread team (a few microseconds on a shared 2-core machine), even
+    when a decode step's op has one token's worth of work (an RMS norm over
+    2048 values, one row of activations to quantize) that takes less time
+    than the fork. Even a region the OpenMP runtime runs on the calling
+    thread (an `if` clause that is false) enters the runtime three times.
 
-    Regions that already have an `if`, or whose bounds are not defined
-    outside the region, are left alone.
+    This pass versions each outermost `scf.parallel`: the loop's trip count
+    times a static estimate of its body's work is compared with `min-work`;
+    at or above it the loop stays parallel, below it a copy of the loop runs
+    as nested `scf.for` loops (inner parallel loops included) and never
+    enters the runtime. When the trip counts are constants the choice is
+    made here, with no `scf.if`. The estimate counts the operations of the
+    loop body, multiplying those in nested `scf.for` loops by their trip
+    count when constant and by `dynamic-trips` when not; it is a unit of
+    roughly one instruction.
+
+    Loops with reductions or results are left alone.
 
     ```mlir
-    omp.parallel {
-      omp.wsloop {
-        omp.loop_nest (%i) : index = (%c0) to (%n) step (%c1) { ... }
-      }
-      omp.terminator
-    }
+    scf.parallel (%i) = (%c0) to (%n) step (%c1) { ... }
     ```
 
-    becomes `omp.parallel if(%worth)` with `%worth = (%n - %c0) * W >= min-work`
-    computed before it.
+    becomes, with `%worth = (%n - %c0) * W >= min-work` computed before it,
+
+    ```mlir
+    scf.if %worth {
+      scf.parallel (%i) = (%c0) to (%n) step (%c1) { ... }
+    } else {
+      scf.for %i = %c0 to %n step %c1 { ... }
+    }
+    ```
   }];
   let options = [
     Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
-           "Estimated work (operations executed) below which a region runs "
-           "on the calling thread">,
+           "Estimated work (operations executed) below which a loop runs "
+           "serially on the calling thread">,
     Option<"dynamicTrips", "dynamic-trips", "int64_t", /*default=*/"256",
            "Trip count assumed for nested loops with dynamic bounds">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
-                           "::mlir::omp::OpenMPDialect"];
+                           "::mlir::scf::SCFDialect"];
 }
 
 #endif // KVANT_PASSES_TRANSFORMS_PASSES_TD
