@@ -39,7 +39,6 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 LLVM_BIN = "/usr/lib/llvm-22/bin"
-LLVM_LIB = "/usr/lib/llvm-22/lib"
 
 # Bytes per block of 32 weights.
 BLOCK_BYTES = {"Q8_0": 34, "Q4_0": 18, "Q4_1": 20, "Q5_0": 22, "Q5_1": 24}
@@ -142,7 +141,8 @@ def compile_gemv(fmt, m, n, k, variant, parallel, workdir) -> str:
         sys.exit(f"mlir-translate failed:\n{ir.stderr}")
     with open(stem + ".ll", "w") as f:
         f.write(ir.stdout)
-    omp = ["-L" + LLVM_LIB, "-lomp", "-Wl,-rpath," + LLVM_LIB] if parallel else []
+    # The thread team kvant-compile links into artifacts, as bitcode from the build.
+    omp = [os.path.join(build_dir(), "lib", "Compiler", "ThreadTeam.bc")] if parallel else []
     subprocess.run([os.path.join(LLVM_BIN, "clang"), "-O3", "-march=native", "-shared", "-fPIC",
                     "-Wno-override-module", stem + ".ll", "-o", stem + ".so", *omp], check=True)
     return stem + ".so"
@@ -205,7 +205,7 @@ def main() -> None:
     ap.add_argument("--shapes", default="5632x2048,32000x2048", help="NxK,...")
     ap.add_argument("--m", type=int, default=1, help="activation rows (1 = decode)")
     ap.add_argument("--threads", type=int, default=1,
-                    help="> 1: OpenMP build of the row loop with that many threads")
+                    help="> 1: parallel row loop on the artifacts' thread team of that many threads")
     ap.add_argument("--variants", default="vector,int8,rows8",
                     help="vector (f32 activations), int8 (int8 activations), rows8 (int8 "
                          "on rows interleaved by 8), reference (element-wise; slow); "

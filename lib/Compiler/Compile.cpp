@@ -22,8 +22,10 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Linker/Linker.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
@@ -34,6 +36,8 @@
 #include "llvm/TargetParser/X86TargetParser.h"
 
 #include <mutex>
+
+#include "ThreadTeamBitcode.h"
 
 using namespace llvm;
 
@@ -123,6 +127,30 @@ bool writeFile(StringRef path, StringRef text, std::string &error) {
     return false;
   out->os() << text;
   out->keep();
+  return true;
+}
+
+/// Links the artifacts' thread team (lib/Artifact/ThreadTeam.c, embedded as
+/// bitcode) into `module`: the OpenMP entry points its parallel loops call.
+bool linkThreadTeam(llvm::Module &module, std::string &error) {
+  MemoryBufferRef bitcode(
+      StringRef(reinterpret_cast<const char *>(kThreadTeamBitcode),
+                kThreadTeamBitcode_size),
+      "ThreadTeam.bc");
+  Expected<std::unique_ptr<llvm::Module>> team =
+      parseBitcodeFile(bitcode, module.getContext());
+  if (!team) {
+    error =
+        "cannot read the embedded thread team: " + toString(team.takeError());
+    return false;
+  }
+  // Same target as the model; the team's functions keep their own CPU.
+  (*team)->setTargetTriple(module.getTargetTriple());
+  (*team)->setDataLayout(module.getDataLayout());
+  if (Linker::linkModules(module, std::move(*team))) {
+    error = "cannot link the thread team into the model";
+    return false;
+  }
   return true;
 }
 
@@ -346,6 +374,8 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
     error = diags.error("translation to LLVM IR failed");
     return false;
   }
+  if (options.parallel && !isCUDA && !linkThreadTeam(*llvmModule, error))
+    return false;
   std::string llvmText;
   {
     raw_string_ostream os(llvmText);
@@ -375,8 +405,11 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
   SmallVector<StringRef> args = {
       clang, "-O3",  marchFlag, "-shared", "-fPIC", "-Wno-override-module",
       "-o",  soPath, irPath,    "-lm"};
-  if (options.parallel && !isCUDA)
-    args.push_back("-fopenmp");
+  // CPU artifacts need nothing but libc and libm: the OpenMP entry points
+  // the parallel loops call are the thread team linked in above. (CUDA
+  // artifacts call the runtime's GPU functions, resolved when loaded.)
+  if (!isCUDA)
+    args.push_back("-Wl,--no-undefined");
   std::string execError;
   int rc = sys::ExecuteAndWait(clang, args, std::nullopt, {}, 0, 0, &execError);
   if (rc != 0) {

@@ -26,6 +26,7 @@ decoder is off by O(1) on every token.
 """
 import json
 import os
+import re
 
 import gguf
 import numpy as np
@@ -118,10 +119,10 @@ def check_single_tokens(so, path, int8_dot, workdir, name):
         f"{name}: fewer than half of the one-token prompts within {INT8_TOKEN_TOL}: {errors}"
 
 
-def kvant_logits(so, gguf_path, tokens, workdir, vocab):
+def kvant_logits(so, gguf_path, tokens, workdir, vocab, threads=None):
     out = os.path.join(workdir, "logits.bin")
     run([tool("kvant-run"), so, "--weights", gguf_path, "--tokens", ",".join(map(str, tokens)),
-         "-n", "0", "--dump-logits", out])
+         "-n", "0", "--dump-logits", out, *(["--threads", str(threads)] if threads else [])])
     return np.fromfile(out, dtype=np.float32).reshape(len(tokens), vocab)
 
 
@@ -254,6 +255,29 @@ def test_weight_prefetch_option(workdir):
     np.testing.assert_array_equal(with_prefetch, without)
     assert_compile_refused(workdir, path, ["--weight-prefetch-distance=-1"],
                            "--weight-prefetch-distance must be 0 (no prefetching) or a positive")
+
+
+def test_thread_team(workdir):
+    """Parallel artifacts carry their own thread team (lib/Artifact/ThreadTeam.c, checked on
+    its own by test/Runtime/thread-team.test): they need no OpenMP library, only libc and libm,
+    and export none of the OpenMP entry points their regions call, so another OpenMP runtime
+    in the process cannot take those calls. Logits are bitwise the same on 1, 2 and 3 threads:
+    each output element is computed whole by one thread, however the rows are split."""
+    path = make_model(workdir, "Q8_0")
+    so = compile_model(path)
+    ir = path[:-len(".gguf")] + "-team.ll"
+    run([tool("kvant-compile"), path, "--emit=llvm-ir", "-o", ir])
+    text = open(ir).read()
+    assert "call void (ptr, i32, ptr, ...) @__kmpc_fork_call" in text
+    assert "define hidden void @__kmpc_fork_call" in text
+    needed = re.findall(r"\(NEEDED\).*\[(.*)\]", run(["readelf", "-d", so]).stdout)
+    assert needed and set(needed) <= {"libc.so.6", "libm.so.6", "ld-linux-x86-64.so.2"}, needed
+    exported = run(["nm", "-D", "--defined-only", so]).stdout
+    assert "__kmpc" not in exported, exported
+    tokens = [1, 42, 250, 7, 99, 3]
+    one = kvant_logits(so, path, tokens, workdir, 300, threads=1)
+    for threads in (2, 3):
+        np.testing.assert_array_equal(kvant_logits(so, path, tokens, workdir, 300, threads), one)
 
 
 def test_f16_kv_cache(workdir):

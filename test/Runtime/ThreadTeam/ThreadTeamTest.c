@@ -1,0 +1,262 @@
+//===- ThreadTeamTest.c - checks of the artifacts' thread team ------------===//
+//
+// Drives lib/Artifact/ThreadTeam.c through the OpenMP entry points generated
+// code calls, the way LLVM's OpenMP lowering calls them, and checks what the
+// team promises: every iteration of a static loop runs exactly once, split
+// into one contiguous range per thread; barriers hold; regions nested in a
+// region, or started while another thread's region runs, run on one thread;
+// sleeping workers wake; unloading a library holding a team joins it.
+// Prints "ok <check>" per check and exits non-zero on the first failure.
+//
+//===----------------------------------------------------------------------===//
+
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef void (*microtask_t)(int32_t *, int32_t *, ...);
+void __kmpc_fork_call(void *loc, int32_t argc, microtask_t task, ...);
+void __kmpc_barrier(void *loc, int32_t tid);
+int32_t __kmpc_global_thread_num(void *loc);
+void __kmpc_for_static_init_8u(void *loc, int32_t tid, int32_t schedule,
+                               int32_t *last, uint64_t *lower, uint64_t *upper,
+                               int64_t *stride, int64_t increment,
+                               int64_t chunk);
+void __kmpc_for_static_init_4(void *loc, int32_t tid, int32_t schedule,
+                              int32_t *last, int32_t *lower, int32_t *upper,
+                              int32_t *stride, int32_t increment,
+                              int32_t chunk);
+void __kmpc_for_static_fini(void *loc, int32_t tid);
+
+#define CHECK(cond, ...)                                                       \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                     \
+      fprintf(stderr, __VA_ARGS__);                                            \
+      fprintf(stderr, "\n");                                                   \
+      exit(1);                                                                 \
+    }                                                                          \
+  } while (0)
+
+enum { kMaxTrips = 4096, kMaxThreads = 64 };
+
+struct Loop {
+  uint64_t trips;
+  int64_t first, increment; // iteration i is first + i * increment
+  _Atomic int hits[kMaxTrips];
+  _Atomic int lasts;
+  _Atomic int threadsSeen;
+  _Atomic int maxThread;
+  int64_t lower[kMaxThreads], upper[kMaxThreads];
+};
+
+static void staticLoop(int32_t *gtid, int32_t *btid, struct Loop *loop) {
+  (void)btid;
+  int32_t last = 0;
+  uint64_t lower = (uint64_t)loop->first;
+  uint64_t upper =
+      (uint64_t)(loop->first + (int64_t)(loop->trips - 1) * loop->increment);
+  int64_t stride = 0;
+  __kmpc_for_static_init_8u(NULL, *gtid, 34, &last, &lower, &upper, &stride,
+                            loop->increment, 0);
+  int32_t tid = __kmpc_global_thread_num(NULL);
+  CHECK(tid >= 0 && tid < kMaxThreads, "thread number %d", tid);
+  loop->lower[tid] = (int64_t)lower;
+  loop->upper[tid] = (int64_t)upper;
+  int expected = tid;
+  while (!atomic_compare_exchange_weak(&loop->maxThread, &expected,
+                                       expected > tid ? expected : tid))
+    if (expected >= tid)
+      break;
+  atomic_fetch_add(&loop->threadsSeen, 1);
+  if (loop->trips != 0)
+    for (uint64_t v = lower; (int64_t)v <= (int64_t)upper;
+         v += (uint64_t)loop->increment) {
+      int64_t i = ((int64_t)v - loop->first) / loop->increment;
+      CHECK(i >= 0 && (uint64_t)i < loop->trips, "iteration %lld out of range",
+            (long long)i);
+      atomic_fetch_add(&loop->hits[i], 1);
+    }
+  if (last)
+    atomic_fetch_add(&loop->lasts, 1);
+  __kmpc_for_static_fini(NULL, *gtid);
+  __kmpc_barrier(NULL, *gtid);
+}
+
+static struct Loop *runLoop(uint64_t trips, int64_t first, int64_t increment) {
+  struct Loop *loop = calloc(1, sizeof(struct Loop));
+  loop->trips = trips;
+  loop->first = first;
+  loop->increment = increment;
+  __kmpc_fork_call(NULL, 1, (microtask_t)staticLoop, loop);
+  for (uint64_t i = 0; i < trips; ++i)
+    CHECK(loop->hits[i] == 1, "trips %llu: iteration %llu ran %d times",
+          (unsigned long long)trips, (unsigned long long)i, loop->hits[i]);
+  CHECK(loop->lasts == (trips != 0), "trips %llu: %d threads ran the last",
+        (unsigned long long)trips, loop->lasts);
+  return loop;
+}
+
+static int teamSize(void) {
+  struct Loop *loop = runLoop(1, 0, 1);
+  int size = loop->threadsSeen;
+  CHECK(loop->maxThread == size - 1, "threads 0..%d for a team of %d",
+        loop->maxThread, size);
+  free(loop);
+  return size;
+}
+
+static void checkStaticLoops(int size) {
+  const uint64_t trips[] = {0, 1, 2, 3, 5, 7, 64, 255, 1001, kMaxTrips};
+  for (unsigned t = 0; t < sizeof(trips) / sizeof(trips[0]); ++t) {
+    struct Loop *loop = runLoop(trips[t], 0, 1);
+    CHECK(loop->threadsSeen == size, "%d of %d threads ran the region",
+          loop->threadsSeen, size);
+    // Contiguous ranges, in thread order, sizes differing by at most one.
+    int64_t next = 0, smallest = INT64_MAX, largest = 0;
+    for (int i = 0; i < size; ++i) {
+      int64_t count = loop->upper[i] - loop->lower[i] + 1;
+      if (count > 0) {
+        CHECK(loop->lower[i] == next, "thread %d starts at %lld, not %lld", i,
+              (long long)loop->lower[i], (long long)next);
+        next = loop->upper[i] + 1;
+      } else {
+        count = 0;
+      }
+      smallest = count < smallest ? count : smallest;
+      largest = count > largest ? count : largest;
+    }
+    CHECK(largest - smallest <= 1, "trips %llu: ranges of %lld to %lld",
+          (unsigned long long)trips[t], (long long)smallest,
+          (long long)largest);
+    free(loop);
+  }
+  // A start and a step other than 0 and 1.
+  free(runLoop(100, 7, 3));
+  printf("ok static loops\n");
+}
+
+static void int32Loop(int32_t *gtid, int32_t *btid, _Atomic int *hits) {
+  (void)btid;
+  int32_t last = 0, lower = -50, upper = 49, stride = 0;
+  __kmpc_for_static_init_4(NULL, *gtid, 34, &last, &lower, &upper, &stride, 1,
+                           0);
+  for (int32_t i = lower; i <= upper; ++i)
+    atomic_fetch_add(&hits[i + 50], 1);
+}
+
+static void checkInt32Loop(void) {
+  _Atomic int hits[100] = {0};
+  __kmpc_fork_call(NULL, 1, (microtask_t)int32Loop, hits);
+  for (int i = 0; i < 100; ++i)
+    CHECK(hits[i] == 1, "int32 iteration %d ran %d times", i - 50, hits[i]);
+  printf("ok int32 loops\n");
+}
+
+struct Phases {
+  int size;
+  _Atomic int arrived[8];
+  _Atomic int early;
+};
+
+static void barrierPhases(int32_t *gtid, int32_t *btid, struct Phases *p) {
+  (void)btid;
+  for (int phase = 0; phase < 8; ++phase) {
+    atomic_fetch_add(&p->arrived[phase], 1);
+    __kmpc_barrier(NULL, *gtid);
+    // Everyone has arrived at this phase before anyone goes on.
+    if (p->arrived[phase] != p->size)
+      atomic_fetch_add(&p->early, 1);
+  }
+}
+
+static void checkBarrier(int size) {
+  for (int round = 0; round < 100; ++round) {
+    struct Phases phases = {.size = size};
+    __kmpc_fork_call(NULL, 1, (microtask_t)barrierPhases, &phases);
+    CHECK(phases.early == 0, "%d threads passed a barrier early", phases.early);
+  }
+  printf("ok barrier\n");
+}
+
+static void nestedRegion(int32_t *gtid, int32_t *btid, _Atomic int *inner) {
+  (void)gtid;
+  (void)btid;
+  struct Loop *loop = runLoop(64, 0, 1);
+  // A region inside a region runs on the thread that reached it.
+  if (loop->threadsSeen != 1)
+    atomic_fetch_add(inner, 1000);
+  atomic_fetch_add(inner, 1);
+  free(loop);
+}
+
+static void checkNested(int size) {
+  _Atomic int inner = 0;
+  __kmpc_fork_call(NULL, 1, (microtask_t)nestedRegion, &inner);
+  CHECK(inner == size, "nested regions: %d (expected %d, one per thread)",
+        inner, size);
+  printf("ok nested regions\n");
+}
+
+static void *caller(void *unused) {
+  (void)unused;
+  for (int i = 0; i < 300; ++i)
+    free(runLoop(257, 0, 1));
+  return NULL;
+}
+
+static void checkConcurrentCallers(void) {
+  pthread_t other[3];
+  for (int i = 0; i < 3; ++i)
+    CHECK(pthread_create(&other[i], NULL, caller, NULL) == 0, "pthread_create");
+  caller(NULL);
+  for (int i = 0; i < 3; ++i)
+    pthread_join(other[i], NULL);
+  printf("ok concurrent callers\n");
+}
+
+static void checkWakeUp(int size) {
+  // Long enough for spinning workers to go to sleep on the futex.
+  usleep(200 * 1000);
+  struct Loop *loop = runLoop(1001, 0, 1);
+  CHECK(loop->threadsSeen == size, "after sleeping: %d of %d threads",
+        loop->threadsSeen, size);
+  free(loop);
+  printf("ok wake up\n");
+}
+
+static void checkUnload(const char *library) {
+  for (int i = 0; i < 3; ++i) {
+    void *handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    CHECK(handle, "dlopen: %s", dlerror());
+    long (*sum)(long) = (long (*)(long))dlsym(handle, "team_sum");
+    CHECK(sum, "dlsym: %s", dlerror());
+    CHECK(sum(1000) == 1000 * 999 / 2, "team_sum(1000) = %ld", sum(1000));
+    CHECK(dlclose(handle) == 0, "dlclose: %s", dlerror());
+  }
+  printf("ok unload\n");
+}
+
+int main(int argc, char **argv) {
+  int size = teamSize();
+  const char *expected = argc > 1 ? argv[1] : NULL;
+  if (expected)
+    CHECK(size == atoi(expected), "team of %d threads, expected %s", size,
+          expected);
+  printf("team size %d\n", size);
+  checkStaticLoops(size);
+  checkInt32Loop();
+  checkBarrier(size);
+  checkNested(size);
+  checkConcurrentCallers();
+  checkWakeUp(size);
+  if (argc > 2)
+    checkUnload(argv[2]);
+  return 0;
+}
