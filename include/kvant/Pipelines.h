@@ -42,24 +42,28 @@ constexpr int64_t kDefaultPrefetchDistance = 4096;
 /// as the textual list of passes of a module pass manager
 /// (`kvant-opt --pass-pipeline='builtin.module(...)'` runs it, or any prefix
 /// of it, step by step). `entry` is the model function. With `parallel`, the
-/// parallel loops of every op run on OpenMP threads, and the artifact links
-/// libomp. `int8Dot` (none, generic, avx2) quantizes the activations of
-/// block-format matmuls to int8 and uses integer dot products; with those,
-/// `interleaveRows` (8, or 1 for the file's layout) is the rows whose blocks
-/// matmul weights store together. `prefetchDistance` is how many bytes
-/// ahead in the weights decode's GEMVs prefetch (0: none).
+/// parallel loops of every op run on OpenMP threads (the artifact links the
+/// thread team of lib/Artifact/ThreadTeam.c), their work-sharing loops with
+/// `schedule` (dynamic or static: kvant-omp-schedule). `int8Dot` (none,
+/// generic, avx2) quantizes the activations of block-format matmuls to int8 and
+/// uses integer dot products; with those, `interleaveRows` (8, or 1 for the
+/// file's layout) is the rows whose blocks matmul weights store together.
+/// `prefetchDistance` is how many bytes ahead in the weights decode's GEMVs
+/// prefetch (0: none).
 std::string getCPUPipeline(const std::string &entry = "forward",
                            bool parallel = false,
                            const std::string &int8Dot = "none",
                            int64_t interleaveRows = 8,
-                           int64_t prefetchDistance = kDefaultPrefetchDistance);
+                           int64_t prefetchDistance = kDefaultPrefetchDistance,
+                           const std::string &schedule = "dynamic");
 
 /// Adds getCPUPipeline() to `pm` (a module pass manager).
 mlir::LogicalResult
 buildCPUPipeline(mlir::OpPassManager &pm, const std::string &entry = "forward",
                  bool parallel = false, const std::string &int8Dot = "none",
                  int64_t interleaveRows = 8,
-                 int64_t prefetchDistance = kDefaultPrefetchDistance);
+                 int64_t prefetchDistance = kDefaultPrefetchDistance,
+                 const std::string &schedule = "dynamic");
 
 /// Registers the named pipelines with the global pass registry.
 void registerPipelines();

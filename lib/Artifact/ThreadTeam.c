@@ -45,7 +45,15 @@
 typedef struct ident ident_t;
 typedef void (*microtask_t)(int32_t *globalTid, int32_t *boundTid, ...);
 
-enum { kMaxThreads = 256, kSpinsBeforeSleep = 1 << 18 };
+// A pause takes ~25 ns on Zen 3: workers spin ~6 ms for the next region
+// before sleeping, and a thread waiting at a barrier or join spins ~50 us
+// before yielding its core at every check (more threads than cores then
+// still make progress).
+enum {
+  kMaxThreads = 256,
+  kSpinsBeforeSleep = 1 << 18,
+  kSpinsBeforeYield = 2048
+};
 
 static struct {
   pthread_once_t once;
@@ -75,6 +83,16 @@ static void pause_cpu(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
+}
+
+/// One step of a wait: pause, or yield once the wait is long.
+static void backOff(int *spins) {
+  if (*spins < kSpinsBeforeYield) {
+    ++*spins;
+    pause_cpu();
+  } else {
+    sched_yield();
+  }
 }
 
 static void futexWait(_Atomic uint32_t *word, uint32_t value) {
@@ -220,9 +238,10 @@ void __kmpc_fork_call(ident_t *loc, int32_t argc, microtask_t task, ...) {
   runTask(0);
   regionSize = 1;
   threadNum = savedNum;
+  int spins = 0;
   while (atomic_load_explicit(&team.finished, memory_order_acquire) !=
          team.size - 1)
-    pause_cpu();
+    backOff(&spins);
   atomic_store_explicit(&team.busy, 0, memory_order_release);
 }
 
@@ -239,9 +258,10 @@ void __kmpc_barrier(ident_t *loc, int32_t globalTid) {
     atomic_fetch_add_explicit(&team.barrierGeneration, 1, memory_order_acq_rel);
     return;
   }
+  int spins = 0;
   while (atomic_load_explicit(&team.barrierGeneration, memory_order_acquire) ==
          generation)
-    pause_cpu();
+    backOff(&spins);
 }
 
 // Static schedule without a chunk: thread t of n runs one contiguous range,
@@ -286,5 +306,123 @@ void __kmpc_for_static_fini(ident_t *loc, int32_t globalTid) {
   (void)loc;
   (void)globalTid;
 }
+
+// Dynamic schedule. On a shared machine one core is often slower than the
+// other for a while (a neighbour on its sibling, interrupts), and a static
+// split then leaves the fast thread waiting at the barrier. Here each thread
+// first takes chunks from the front of its own contiguous share (the static
+// split above), so weight rows are still streamed in order, and when its share
+// is done takes chunks from the others' shares. A chunk is an eighth of a
+// share (the chunk the loop asks for is a lower bound).
+//
+// A share is valid for the work-sharing loop numbered `loop`: every thread of
+// a region runs the same loops in the same order, so each thread's count of
+// the loops it started names the same loop, and a thread only takes from a
+// share already set up for its current loop. Loops end with a barrier, so no
+// share is set up again while another thread may still take from it.
+typedef struct {
+  _Alignas(64) _Atomic uint64_t next;
+  uint64_t end;
+  uint64_t chunk;
+  _Atomic uint64_t loop;
+} Share;
+
+static Share shares[kMaxThreads];
+
+static __thread struct {
+  uint64_t loop;       // loops this thread started in team regions
+  uint64_t lower;      // the loop's first index
+  int64_t increment;   // between indices
+  uint64_t trips;      // iterations
+  int victim;          // whose share this thread takes from now
+  uint64_t serialNext; // regions of one thread: the next iteration
+} dispatch;
+
+static void dispatchInit(uint64_t lower, uint64_t trips, int64_t increment,
+                         int64_t chunk) {
+  dispatch.lower = lower;
+  dispatch.increment = increment;
+  dispatch.trips = trips;
+  dispatch.serialNext = 0;
+  if (regionSize == 1)
+    return;
+  uint64_t n = (uint64_t)regionSize, t = (uint64_t)threadNum;
+  uint64_t base = trips / n, extra = trips % n;
+  uint64_t first = t * base + (t < extra ? t : extra);
+  uint64_t count = base + (t < extra ? 1 : 0);
+  uint64_t step = count / 8;
+  if (step < (uint64_t)(chunk > 0 ? chunk : 1))
+    step = (uint64_t)(chunk > 0 ? chunk : 1);
+  Share *own = &shares[t];
+  atomic_store_explicit(&own->next, first, memory_order_relaxed);
+  own->end = first + count;
+  own->chunk = step;
+  ++dispatch.loop;
+  atomic_store_explicit(&own->loop, dispatch.loop, memory_order_release);
+  dispatch.victim = threadNum;
+}
+
+/// Claims iterations [*begin, *end): 0 when none are left for this thread.
+static int dispatchNext(uint64_t *begin, uint64_t *end) {
+  if (regionSize == 1) {
+    if (dispatch.serialNext >= dispatch.trips)
+      return 0;
+    *begin = dispatch.serialNext;
+    *end = dispatch.trips;
+    dispatch.serialNext = dispatch.trips;
+    return 1;
+  }
+  for (int tried = 0; tried < regionSize; ++tried) {
+    Share *share = &shares[dispatch.victim];
+    if (atomic_load_explicit(&share->loop, memory_order_acquire) ==
+        dispatch.loop) {
+      uint64_t first = atomic_fetch_add_explicit(&share->next, share->chunk,
+                                                 memory_order_relaxed);
+      if (first < share->end) {
+        *begin = first;
+        *end = first + share->chunk < share->end ? first + share->chunk
+                                                 : share->end;
+        return 1;
+      }
+    }
+    dispatch.victim = (dispatch.victim + 1) % regionSize;
+  }
+  return 0;
+}
+
+#define KVANT_DISPATCH(SUFFIX, T, ST)                                          \
+  void __kmpc_dispatch_init_##SUFFIX(ident_t *loc, int32_t globalTid,          \
+                                     int32_t schedule, T lower, T upper,       \
+                                     ST increment, ST chunk) {                 \
+    (void)loc;                                                                 \
+    (void)globalTid;                                                           \
+    (void)schedule;                                                            \
+    uint64_t trips = 0;                                                        \
+    if (increment > 0 && upper >= lower)                                       \
+      trips = (uint64_t)(upper - lower) / (uint64_t)increment + 1;             \
+    else if (increment < 0 && lower >= upper)                                  \
+      trips = (uint64_t)(lower - upper) / (uint64_t)(-increment) + 1;          \
+    dispatchInit((uint64_t)lower, trips, increment, chunk);                    \
+  }                                                                            \
+  int32_t __kmpc_dispatch_next_##SUFFIX(ident_t *loc, int32_t globalTid,       \
+                                        int32_t *isLast, T *lower, T *upper,   \
+                                        ST *stride) {                          \
+    (void)loc;                                                                 \
+    (void)globalTid;                                                           \
+    uint64_t begin, end;                                                       \
+    if (!dispatchNext(&begin, &end))                                           \
+      return 0;                                                                \
+    uint64_t increment = (uint64_t)dispatch.increment;                         \
+    *lower = (T)(dispatch.lower + begin * increment);                          \
+    *upper = (T)(dispatch.lower + (end - 1) * increment);                      \
+    *stride = (ST)dispatch.increment;                                          \
+    *isLast = end == dispatch.trips;                                           \
+    return 1;                                                                  \
+  }
+
+KVANT_DISPATCH(4, int32_t, int32_t)
+KVANT_DISPATCH(4u, uint32_t, int32_t)
+KVANT_DISPATCH(8, int64_t, int64_t)
+KVANT_DISPATCH(8u, uint64_t, int64_t)
 
 #pragma GCC visibility pop

@@ -350,11 +350,18 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
         std::to_string(options.prefetchDistance);
     return false;
   }
+  if (options.parallelSchedule != "dynamic" &&
+      options.parallelSchedule != "static") {
+    error = "--parallel-schedule must be dynamic or static, got '" +
+            options.parallelSchedule + "'";
+    return false;
+  }
   mlir::PassManager pm(&context);
   if (isCUDA ? failed(kvant::buildCUDAPipeline(pm, "forward", cudaTarget))
              : failed(kvant::buildCPUPipeline(pm, "forward", options.parallel,
                                               int8Dot, options.interleaveRows,
-                                              options.prefetchDistance))) {
+                                              options.prefetchDistance,
+                                              options.parallelSchedule))) {
     error = std::string("cannot build the ") + (isCUDA ? "CUDA" : "CPU") +
             " pipeline";
     return false;

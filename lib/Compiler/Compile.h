@@ -63,6 +63,10 @@ struct CompileOptions {
   /// none). The default is the CPU pipeline's, kDefaultPrefetchDistance in
   /// kvant/Pipelines.h (Compile.cpp checks that they agree).
   int64_t prefetchDistance = 4096;
+  /// CPU target with `parallel`: how the thread team splits each parallel
+  /// loop, "dynamic" (each thread's static share first, then taking chunks
+  /// from the others') or "static" (one contiguous share per thread).
+  std::string parallelSchedule = "dynamic";
   /// clang used to optimize and link; empty takes the one kvant was built
   /// with.
   std::string clangPath;

@@ -37,6 +37,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "(qt-lower-matmul-to-vector's prefetch-distance; 0: "
                      "none)"),
       llvm::cl::init(kvant::kDefaultPrefetchDistance)};
+  Option<std::string> schedule{
+      *this, "schedule",
+      llvm::cl::desc("With parallel: the schedule of the work-sharing loops, "
+                     "dynamic or static (kvant-omp-schedule's kind)"),
+      llvm::cl::init("dynamic")};
 };
 } // namespace
 
@@ -79,7 +84,8 @@ std::string kvant::getModelToBuffersPipeline(const std::string &entry,
 std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
                                   const std::string &int8Dot,
                                   int64_t interleaveRows,
-                                  int64_t prefetchDistance) {
+                                  int64_t prefetchDistance,
+                                  const std::string &schedule) {
   // Kept as text so that each stage is a flag users can run, print and
   // replace with kvant-opt; the stages are:
   //   model level:  fuse dequantization, clean up
@@ -111,6 +117,9 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
     pipeline += "scf-forall-to-parallel, "
                 "func.func(convert-linalg-to-parallel-loops), "
                 "kvant-parallel-threshold, convert-scf-to-openmp, "
+                "kvant-omp-schedule{kind=" +
+                schedule +
+                "}, "
                 "convert-vector-to-scf, "
                 "expand-strided-metadata, lower-affine, " +
                 vectorToLLVM + "finalize-memref-to-llvm, convert-scf-to-cf, ";
@@ -132,11 +141,13 @@ LogicalResult kvant::buildCPUPipeline(OpPassManager &pm,
                                       const std::string &entry, bool parallel,
                                       const std::string &int8Dot,
                                       int64_t interleaveRows,
-                                      int64_t prefetchDistance) {
+                                      int64_t prefetchDistance,
+                                      const std::string &schedule) {
   std::string errors;
   llvm::raw_string_ostream errorStream(errors);
   if (failed(parsePassPipeline(getCPUPipeline(entry, parallel, int8Dot,
-                                              interleaveRows, prefetchDistance),
+                                              interleaveRows, prefetchDistance,
+                                              schedule),
                                pm, errorStream))) {
     llvm::errs() << "kvant: cannot build the CPU pipeline: " << errors << "\n";
     return failure();
@@ -156,6 +167,6 @@ void kvant::registerPipelines() {
       [](OpPassManager &pm, const CPUPipelineOptions &options) {
         (void)buildCPUPipeline(pm, options.entry, options.parallel,
                                options.int8Dot, options.interleaveRows,
-                               options.prefetchDistance);
+                               options.prefetchDistance, options.schedule);
       });
 }

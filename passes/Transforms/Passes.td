@@ -117,4 +117,35 @@ def ParallelThresholdPass : Pass<"kvant-parallel-threshold"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def OpenMPSchedulePass : Pass<"kvant-omp-schedule"> {
+  let summary = "Choose the schedule of OpenMP work-sharing loops";
+  let description = [{
+    Sets the schedule of every `omp.wsloop` that has none (static, OpenMP's
+    default). `dynamic` is how parallel CPU artifacts balance their loops:
+    their thread team (lib/Artifact/ThreadTeam.c) gives each thread its
+    static share first, in chunks, and lets a thread that finishes early take
+    chunks from the others' shares, which keeps each thread streaming its own
+    weight rows in order and absorbs a core that runs slower for a while.
+
+    ```mlir
+    omp.wsloop {
+      omp.loop_nest (%i) : index = (%c0) to (%n) step (%c1) { ... }
+    }
+    ```
+
+    becomes, with `kind=dynamic`,
+
+    ```mlir
+    omp.wsloop schedule(dynamic) {
+      omp.loop_nest (%i) : index = (%c0) to (%n) step (%c1) { ... }
+    }
+    ```
+  }];
+  let options = [
+    Option<"kind", "kind", "std::string", /*default=*/"\"dynamic\"",
+           "static or dynamic">,
+  ];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect"];
+}
+
 #endif // KVANT_PASSES_TRANSFORMS_PASSES_TD

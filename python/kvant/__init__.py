@@ -63,7 +63,7 @@ _EMITS = ("so", "llvm-ir", "llvm-dialect", "model")
 
 def compile(model, output, target="cpu", context=0, march="native", emit="so", clang=None,
             parallel=True, int8_dot="auto", interleave_rows=8, kv_cache_type="f32",
-            weight_prefetch_distance=4096):
+            weight_prefetch_distance=4096, parallel_schedule="dynamic"):
     """Compiles `model` as `kvant-compile` does and writes `output` atomically.
 
     `model` is a GGUF file, an .mlir file or module text (what `import_gguf` or
@@ -72,7 +72,8 @@ def compile(model, output, target="cpu", context=0, march="native", emit="so", c
     `kvant-compile --target` takes (default "cpu"). `context` (GGUF
     input) is the KV cache capacity in tokens; `march` the CPU to generate code for;
     `clang` the clang that optimizes and links (default: the one kvant was built with).
-    `parallel` runs each op's parallel loops on OpenMP threads (CPU); `int8_dot` is
+    `parallel` runs each op's parallel loops on the artifact's thread team (CPU),
+    `parallel_schedule` is `--parallel-schedule` ("dynamic" or "static"); `int8_dot` is
     `kvant-compile --int8-dot` ("auto", "none", "generic" or "avx2"), `interleave_rows`
     its `--interleave-rows` (8, or 1 for the file's layout), `kv_cache_type` its
     `--kv-cache-type` ("f32" or "f16"; GGUF input), `weight_prefetch_distance` its
@@ -83,7 +84,7 @@ def compile(model, output, target="cpu", context=0, march="native", emit="so", c
     source = model if is_text else _path(model)
     _kvant.compile(source, is_text, _path(output), target, int(context), march, emit,
                    clang or "", bool(parallel), str(int8_dot), int(interleave_rows),
-                   str(kv_cache_type), int(weight_prefetch_distance))
+                   str(kv_cache_type), int(weight_prefetch_distance), str(parallel_schedule))
     return output
 
 

@@ -243,7 +243,8 @@ void compile(const std::string &input, bool inputIsText,
              int64_t context, const std::string &march, const std::string &emit,
              const std::string &clang, bool parallel,
              const std::string &int8Dot, int64_t interleaveRows,
-             const std::string &kvCacheType, int64_t weightPrefetchDistance) {
+             const std::string &kvCacheType, int64_t weightPrefetchDistance,
+             const std::string &parallelSchedule) {
   CompileOptions options;
   if (inputIsText)
     options.inputText = input;
@@ -260,6 +261,7 @@ void compile(const std::string &input, bool inputIsText,
   options.interleaveRows = interleaveRows;
   options.kvCacheType = kvCacheType;
   options.prefetchDistance = weightPrefetchDistance;
+  options.parallelSchedule = parallelSchedule;
   if (emit == "so")
     options.emit = EmitKind::SharedObject;
   else if (emit == "llvm-ir")
@@ -301,7 +303,8 @@ NB_MODULE(_kvant, m) {
         nb::arg("output"), nb::arg("target"), nb::arg("context"),
         nb::arg("march"), nb::arg("emit"), nb::arg("clang"),
         nb::arg("parallel"), nb::arg("int8_dot"), nb::arg("interleave_rows"),
-        nb::arg("kv_cache_type"), nb::arg("weight_prefetch_distance"));
+        nb::arg("kv_cache_type"), nb::arg("weight_prefetch_distance"),
+        nb::arg("parallel_schedule"));
   m.def("default_clang", [] { return std::string(getDefaultClangPath()); });
 
   nb::class_<Tokenizer>(m, "Tokenizer")

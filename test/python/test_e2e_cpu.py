@@ -261,8 +261,9 @@ def test_thread_team(workdir):
     """Parallel artifacts carry their own thread team (lib/Artifact/ThreadTeam.c, checked on
     its own by test/Runtime/thread-team.test): they need no OpenMP library, only libc and libm,
     and export none of the OpenMP entry points their regions call, so another OpenMP runtime
-    in the process cannot take those calls. Logits are bitwise the same on 1, 2 and 3 threads:
-    each output element is computed whole by one thread, however the rows are split."""
+    in the process cannot take those calls. Logits are bitwise the same on 1, 2 and 3 threads,
+    with the dynamic schedule (the default) and the static one: each output element is computed
+    whole by one thread, however the rows are split."""
     path = make_model(workdir, "Q8_0")
     so = compile_model(path)
     ir = path[:-len(".gguf")] + "-team.ll"
@@ -274,10 +275,22 @@ def test_thread_team(workdir):
     assert needed and set(needed) <= {"libc.so.6", "libm.so.6", "ld-linux-x86-64.so.2"}, needed
     exported = run(["nm", "-D", "--defined-only", so]).stdout
     assert "__kmpc" not in exported, exported
+    static = path[:-len(".gguf")] + "-static.so"
+    run([tool("kvant-compile"), path, "--parallel-schedule=static", "-o", static])
     tokens = [1, 42, 250, 7, 99, 3]
     one = kvant_logits(so, path, tokens, workdir, 300, threads=1)
     for threads in (2, 3):
         np.testing.assert_array_equal(kvant_logits(so, path, tokens, workdir, 300, threads), one)
+        np.testing.assert_array_equal(kvant_logits(static, path, tokens, workdir, 300, threads),
+                                      one)
+    # The default schedule is dynamic (kvant-omp-schedule); static is the option.
+    assert "call i32 @__kmpc_dispatch_next_8u(" in text
+    static_ir = path[:-len(".gguf")] + "-static.ll"
+    run([tool("kvant-compile"), path, "--parallel-schedule=static", "--emit=llvm-ir", "-o",
+         static_ir])
+    assert "call i32 @__kmpc_dispatch_next_8u(" not in open(static_ir).read()
+    assert_compile_refused(workdir, path, ["--parallel-schedule=guided"],
+                           "--parallel-schedule must be dynamic or static, got 'guided'")
 
 
 def test_f16_kv_cache(workdir):

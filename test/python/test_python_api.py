@@ -164,14 +164,17 @@ def test_compile_module_text_and_emit(kvant, workdir):
     ll = os.path.join(workdir, "model.ll")
     kvant.compile(path, ll, emit="llvm-ir", context=16)
     assert "kvant_descriptor" in open(ll).read()
-    # kvant-compile's --kv-cache-type and --weight-prefetch-distance.
+    # kvant-compile's --kv-cache-type, --weight-prefetch-distance and --parallel-schedule.
     so16 = os.path.join(workdir, "kv-f16.so")
-    kvant.compile(path, so16, kv_cache_type="f16", weight_prefetch_distance=0)
+    kvant.compile(path, so16, kv_cache_type="f16", weight_prefetch_distance=0,
+                  parallel_schedule="static")
     want16 = LlamaReference(path, kv_dtype=np.float16).forward(tokens)
     got16 = kvant.Model(so16, path).forward(tokens)
     assert np.max(np.abs(got16 - want16)) / np.max(np.abs(want16)) <= REL_TOL
     with pytest.raises(kvant.KvantError, match="--kv-cache-type must be f32 or f16"):
         kvant.compile(path, os.path.join(workdir, "never.so"), kv_cache_type="int3")
+    with pytest.raises(kvant.KvantError, match="--parallel-schedule must be dynamic or static"):
+        kvant.compile(path, os.path.join(workdir, "never.so"), parallel_schedule="guided")
 
 
 def test_errors_name_the_file(kvant, workdir, tmp_path, monkeypatch):

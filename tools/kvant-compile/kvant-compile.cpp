@@ -50,7 +50,8 @@ static cl::opt<std::string> kvCacheType(
     cl::init("f32"));
 static cl::opt<bool>
     parallel("parallel",
-             cl::desc("CPU: run each op's parallel loops on OpenMP threads "
+             cl::desc("CPU: run each op's parallel loops on the artifact's "
+                      "thread team "
                       "(default; kvant-run --threads N picks how many, "
                       "--parallel=false compiles serial code)"),
              cl::init(true));
@@ -76,6 +77,12 @@ static cl::opt<int64_t> weightPrefetchDistance(
              "(0: none; the hardware prefetcher alone keeps too few lines in "
              "flight for the quantized formats' decode loops)"),
     cl::init(kvant::kDefaultPrefetchDistance));
+static cl::opt<std::string> parallelSchedule(
+    "parallel-schedule",
+    cl::desc("CPU with --parallel: dynamic (default: each thread runs its "
+             "share of a loop, then helps the others finish theirs) or "
+             "static (one fixed share per thread)"),
+    cl::init("dynamic"));
 static cl::opt<std::string> clangPath("clang",
                                       cl::desc("clang used to optimize and "
                                                "link"),
@@ -103,6 +110,7 @@ int main(int argc, char **argv) {
   options.int8Dot = int8Dot;
   options.interleaveRows = interleaveRows;
   options.prefetchDistance = weightPrefetchDistance;
+  options.parallelSchedule = parallelSchedule;
   options.clangPath = clangPath;
   options.diagnostics = &errs();
   std::string error;

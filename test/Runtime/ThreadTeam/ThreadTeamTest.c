@@ -33,6 +33,12 @@ void __kmpc_for_static_init_4(void *loc, int32_t tid, int32_t schedule,
                               int32_t *stride, int32_t increment,
                               int32_t chunk);
 void __kmpc_for_static_fini(void *loc, int32_t tid);
+void __kmpc_dispatch_init_8u(void *loc, int32_t tid, int32_t schedule,
+                             uint64_t lower, uint64_t upper, int64_t increment,
+                             int64_t chunk);
+int32_t __kmpc_dispatch_next_8u(void *loc, int32_t tid, int32_t *last,
+                                uint64_t *lower, uint64_t *upper,
+                                int64_t *stride);
 
 #define CHECK(cond, ...)                                                       \
   do {                                                                         \
@@ -159,6 +165,77 @@ static void checkInt32Loop(void) {
   printf("ok int32 loops\n");
 }
 
+// The dynamic schedule as LLVM lowers it: iterations 1..trips, claimed in
+// chunks until none are left. Thread 0 is slow when `slowFirst` is set, so
+// the others take iterations from its share.
+struct Dynamic {
+  uint64_t trips;
+  int slowFirst;
+  int size;
+  _Atomic int hits[kMaxTrips];
+  _Atomic int runBy[kMaxTrips];
+  _Atomic int lasts;
+};
+
+static void dynamicLoop(int32_t *gtid, int32_t *btid, struct Dynamic *loop) {
+  (void)btid;
+  __kmpc_dispatch_init_8u(NULL, *gtid, 1073741859, 1, loop->trips, 1, 1);
+  int32_t last = 0;
+  uint64_t lower = 0, upper = 0;
+  int64_t stride = 0;
+  int32_t tid = __kmpc_global_thread_num(NULL);
+  while (__kmpc_dispatch_next_8u(NULL, *gtid, &last, &lower, &upper, &stride)) {
+    CHECK(stride == 1, "stride %lld", (long long)stride);
+    CHECK(lower >= 1 && upper <= loop->trips && lower <= upper,
+          "chunk [%llu, %llu] of 1..%llu", (unsigned long long)lower,
+          (unsigned long long)upper, (unsigned long long)loop->trips);
+    for (uint64_t i = lower; i <= upper; ++i) {
+      if (loop->slowFirst && tid == 0)
+        usleep(200);
+      atomic_fetch_add(&loop->hits[i - 1], 1);
+      atomic_store(&loop->runBy[i - 1], tid);
+    }
+    if (last)
+      atomic_fetch_add(&loop->lasts, 1);
+  }
+  __kmpc_barrier(NULL, *gtid);
+}
+
+static void checkDynamicLoops(int size) {
+  const uint64_t trips[] = {0, 1, 2, 3, 5, 17, 64, 255, 1001, kMaxTrips};
+  for (int round = 0; round < 20; ++round)
+    for (unsigned t = 0; t < sizeof(trips) / sizeof(trips[0]); ++t) {
+      struct Dynamic *loop = calloc(1, sizeof(struct Dynamic));
+      loop->trips = trips[t];
+      __kmpc_fork_call(NULL, 1, (microtask_t)dynamicLoop, loop);
+      for (uint64_t i = 0; i < trips[t]; ++i)
+        CHECK(loop->hits[i] == 1,
+              "dynamic, trips %llu: iteration %llu ran %d "
+              "times",
+              (unsigned long long)trips[t], (unsigned long long)i,
+              loop->hits[i]);
+      CHECK(loop->lasts == (trips[t] != 0), "dynamic: %d lasts", loop->lasts);
+      free(loop);
+    }
+  // A slow thread 0: the others finish its share.
+  struct Dynamic *loop = calloc(1, sizeof(struct Dynamic));
+  loop->trips = 256;
+  loop->slowFirst = 1;
+  __kmpc_fork_call(NULL, 1, (microtask_t)dynamicLoop, loop);
+  int helped = 0;
+  uint64_t share = 256 / (uint64_t)size;
+  for (uint64_t i = 0; i < 256; ++i) {
+    CHECK(loop->hits[i] == 1, "slow thread: iteration %llu ran %d times",
+          (unsigned long long)i, loop->hits[i]);
+    helped += i < share && loop->runBy[i] != 0;
+  }
+  CHECK(size == 1 || helped > 0,
+        "no thread took iterations from the slow thread's share");
+  CHECK(size > 1 || helped == 0, "a team of one was helped");
+  free(loop);
+  printf("ok dynamic loops\n");
+}
+
 struct Phases {
   int size;
   _Atomic int arrived[8];
@@ -252,6 +329,7 @@ int main(int argc, char **argv) {
   printf("team size %d\n", size);
   checkStaticLoops(size);
   checkInt32Loop();
+  checkDynamicLoops(size);
   checkBarrier(size);
   checkNested(size);
   checkConcurrentCallers();
