@@ -449,8 +449,9 @@ def main(argv=None) -> int:
           "on AVX2; 32-element block formats read as 8 interleaved rows, repacked at load; "
           "prompt rows in tiles of 4 share each decoded weight block), vector attention with "
           "an online softmax, reference loops for norms, rope and elementwise ops (run on "
-          "the calling thread when small). llama.cpp repacks Q4_0/Q4_K into 8 interleaved "
-          "rows at load.")
+          "the calling thread when small); parallel loops on the artifact's own thread team, "
+          "each thread's share first, then helping the others (dynamic schedule). llama.cpp "
+          "repacks Q4_0/Q4_K into 8 interleaved rows at load.")
     for n in notes:
         print(f"note: {n}")
     load1 = float(result["loadavg_start"].split()[0]) if result["loadavg_start"] != "?" else 0.0
