@@ -159,7 +159,18 @@ static int teamSizeFromEnvironment(void) {
   return size < 1 ? 1 : size > kMaxThreads ? kMaxThreads : (int)size;
 }
 
+// A child of fork() has only the thread that forked: its regions run on that
+// thread alone (the workers are the parent's).
+static void forgetTeamInChild(void) {
+  team.size = 1;
+  team.started = 0;
+  atomic_store(&team.busy, 0);
+  threadNum = 0;
+  regionSize = 1;
+}
+
 static void startTeam(void) {
+  pthread_atfork(NULL, NULL, forgetTeamInChild);
   team.size = teamSizeFromEnvironment();
   for (int i = 1; i < team.size; ++i) {
     if (pthread_create(&team.workers[i], NULL, workerMain,

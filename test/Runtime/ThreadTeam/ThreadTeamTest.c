@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef void (*microtask_t)(int32_t *, int32_t *, ...);
@@ -308,6 +309,23 @@ static void checkWakeUp(int size) {
   printf("ok wake up\n");
 }
 
+static void checkFork(void) {
+  pid_t child = fork();
+  CHECK(child >= 0, "fork");
+  if (child == 0) {
+    // The parent's workers are not here: the child's regions run on it alone
+    // (waiting for them would hang: the alarm turns that into a failure).
+    alarm(20);
+    struct Loop *loop = runLoop(1001, 0, 1);
+    _exit(loop->threadsSeen == 1 ? 0 : 1);
+  }
+  int status = 0;
+  CHECK(waitpid(child, &status, 0) == child, "waitpid");
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+        "a region in a forked child failed (status %d)", status);
+  printf("ok fork\n");
+}
+
 static void checkUnload(const char *library) {
   for (int i = 0; i < 3; ++i) {
     void *handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
@@ -334,6 +352,7 @@ int main(int argc, char **argv) {
   checkNested(size);
   checkConcurrentCallers();
   checkWakeUp(size);
+  checkFork();
   if (argc > 2)
     checkUnload(argv[2]);
   return 0;
