@@ -33,7 +33,8 @@ Honesty notes printed with the results:
     the cached keys with an online softmax (llm-lower-attention-to-vector), norms, rope and
     elementwise ops are reference linalg -> loops, and it runs on one thread unless
     compiled with --parallel
-    (--kvant-parallel here: OpenMP, then kvant-run --threads T). llama.cpp repacks Q4_0 and
+    (--kvant-parallel here: the artifact's thread team, then kvant-run --threads T).
+    llama.cpp repacks Q4_0 and
     Q4_K into 8 interleaved rows at load too (its CPU_REPACK buffers). This benchmark exists
     to measure, not to look good.
   * When kvant is too slow to run the full prompt/decode in --kvant-budget seconds, its
