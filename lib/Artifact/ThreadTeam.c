@@ -105,12 +105,13 @@ static void futexWakeAll(_Atomic uint32_t *word) {
           NULL, 0);
 }
 
-static void runTask(int32_t num) {
+/// Runs a region's task as thread `num` (OpenMP passes it by pointer twice).
+static void callTask(microtask_t task, int32_t argc, void *arg, int32_t num) {
   int32_t tid = num, bound = num;
-  if (team.argc == 0)
-    ((void (*)(int32_t *, int32_t *))team.task)(&tid, &bound);
+  if (argc == 0)
+    ((void (*)(int32_t *, int32_t *))task)(&tid, &bound);
   else
-    team.task(&tid, &bound, team.arg);
+    task(&tid, &bound, arg);
 }
 
 static void *workerMain(void *numPtr) {
@@ -136,7 +137,7 @@ static void *workerMain(void *numPtr) {
     if (atomic_load_explicit(&team.stop, memory_order_acquire))
       return NULL;
     regionSize = team.size;
-    runTask(num);
+    callTask(team.task, team.argc, team.arg, num);
     regionSize = 1;
     atomic_fetch_add_explicit(&team.finished, 1, memory_order_acq_rel);
   }
@@ -195,6 +196,36 @@ __attribute__((destructor)) static void stopTeam(void) {
     pthread_join(team.workers[i], NULL);
 }
 
+// The dynamic loop a thread is running (see the dynamic schedule below).
+typedef struct {
+  uint64_t loop;       // loops this thread started in team regions
+  uint64_t lower;      // the loop's first index
+  int64_t increment;   // between indices
+  uint64_t trips;      // iterations
+  int victim;          // whose share this thread takes from now
+  uint64_t serialNext; // regions of one thread: the next iteration
+} DispatchState;
+
+static __thread DispatchState dispatch;
+
+/// The iterations of a loop from `lower` to `upper` inclusive by `increment`.
+#define KVANT_TRIP_COUNT(lower, upper, increment)                              \
+  ((increment) > 0 && (upper) >= (lower)                                       \
+       ? (uint64_t)((upper) - (lower)) / (uint64_t)(increment) + 1             \
+   : (increment) < 0 && (lower) >= (upper)                                     \
+       ? (uint64_t)((lower) - (upper)) / (uint64_t)(-(increment)) + 1          \
+       : 0)
+
+/// This thread's share of `trips` iterations in the static split: one
+/// contiguous range per thread, the first (trips % n) threads one iteration
+/// more. Returns its size and sets `*first`.
+static uint64_t staticShare(uint64_t trips, uint64_t *first) {
+  uint64_t n = (uint64_t)regionSize, t = (uint64_t)threadNum;
+  uint64_t base = trips / n, extra = trips % n;
+  *first = t * base + (t < extra ? t : extra);
+  return base + (t < extra ? 1 : 0);
+}
+
 int32_t __kmpc_global_thread_num(ident_t *loc) {
   (void)loc;
   return threadNum;
@@ -221,17 +252,17 @@ void __kmpc_fork_call(ident_t *loc, int32_t argc, microtask_t task, ...) {
   int idle = 0;
   if (team.size == 1 || regionSize != 1 ||
       !atomic_compare_exchange_strong(&team.busy, &idle, 1)) {
-    // One thread runs the region: no team, nested, or the team is busy.
+    // One thread runs the region: no team, nested, or the team is busy. A
+    // nested region may run loops of its own: the enclosing loop's dispatch
+    // state is put back after it.
     int32_t savedNum = threadNum, savedSize = regionSize;
+    DispatchState savedDispatch = dispatch;
     threadNum = 0;
     regionSize = 1;
-    int32_t tid = 0, bound = 0;
-    if (argc == 0)
-      ((void (*)(int32_t *, int32_t *))task)(&tid, &bound);
-    else
-      task(&tid, &bound, arg);
+    callTask(task, argc, arg, 0);
     threadNum = savedNum;
     regionSize = savedSize;
+    dispatch = savedDispatch;
     return;
   }
   team.task = task;
@@ -246,7 +277,7 @@ void __kmpc_fork_call(ident_t *loc, int32_t argc, microtask_t task, ...) {
   int32_t savedNum = threadNum;
   threadNum = 0;
   regionSize = team.size;
-  runTask(0);
+  callTask(task, argc, arg, 0);
   regionSize = 1;
   threadNum = savedNum;
   int spins = 0;
@@ -275,9 +306,9 @@ void __kmpc_barrier(ident_t *loc, int32_t globalTid) {
     backOff(&spins);
 }
 
-// Static schedule without a chunk: thread t of n runs one contiguous range,
-// the first (trips % n) threads one iteration more. Contiguous ranges keep
-// each thread streaming its own part of a weight matrix.
+// Static schedule without a chunk: each thread runs its staticShare().
+// Contiguous ranges keep each thread streaming its own part of a weight
+// matrix.
 #define KVANT_STATIC_INIT(SUFFIX, T, ST)                                       \
   void __kmpc_for_static_init_##SUFFIX(                                        \
       ident_t *loc, int32_t globalTid, int32_t schedule, int32_t *isLast,      \
@@ -287,15 +318,9 @@ void __kmpc_barrier(ident_t *loc, int32_t globalTid) {
     (void)schedule;                                                            \
     (void)chunk;                                                               \
     T lo = *lower, hi = *upper;                                                \
-    uint64_t trips = 0;                                                        \
-    if (increment > 0 && hi >= lo)                                             \
-      trips = (uint64_t)(hi - lo) / (uint64_t)increment + 1;                   \
-    else if (increment < 0 && lo >= hi)                                        \
-      trips = (uint64_t)(lo - hi) / (uint64_t)(-increment) + 1;                \
-    uint64_t n = (uint64_t)regionSize, t = (uint64_t)threadNum;                \
-    uint64_t base = trips / n, extra = trips % n;                              \
-    uint64_t first = t * base + (t < extra ? t : extra);                       \
-    uint64_t count = base + (t < extra ? 1 : 0);                               \
+    uint64_t trips = KVANT_TRIP_COUNT(lo, hi, increment);                      \
+    uint64_t first;                                                            \
+    uint64_t count = staticShare(trips, &first);                               \
     *isLast = count != 0 && first + count == trips;                            \
     *stride = (ST)(trips * (uint64_t)increment);                               \
     if (count == 0) {                                                          \
@@ -340,15 +365,6 @@ typedef struct {
 
 static Share shares[kMaxThreads];
 
-static __thread struct {
-  uint64_t loop;       // loops this thread started in team regions
-  uint64_t lower;      // the loop's first index
-  int64_t increment;   // between indices
-  uint64_t trips;      // iterations
-  int victim;          // whose share this thread takes from now
-  uint64_t serialNext; // regions of one thread: the next iteration
-} dispatch;
-
 static void dispatchInit(uint64_t lower, uint64_t trips, int64_t increment,
                          int64_t chunk) {
   dispatch.lower = lower;
@@ -357,14 +373,12 @@ static void dispatchInit(uint64_t lower, uint64_t trips, int64_t increment,
   dispatch.serialNext = 0;
   if (regionSize == 1)
     return;
-  uint64_t n = (uint64_t)regionSize, t = (uint64_t)threadNum;
-  uint64_t base = trips / n, extra = trips % n;
-  uint64_t first = t * base + (t < extra ? t : extra);
-  uint64_t count = base + (t < extra ? 1 : 0);
+  uint64_t first;
+  uint64_t count = staticShare(trips, &first);
   uint64_t step = count / 8;
   if (step < (uint64_t)(chunk > 0 ? chunk : 1))
     step = (uint64_t)(chunk > 0 ? chunk : 1);
-  Share *own = &shares[t];
+  Share *own = &shares[threadNum];
   atomic_store_explicit(&own->next, first, memory_order_relaxed);
   own->end = first + count;
   own->chunk = step;
@@ -408,12 +422,8 @@ static int dispatchNext(uint64_t *begin, uint64_t *end) {
     (void)loc;                                                                 \
     (void)globalTid;                                                           \
     (void)schedule;                                                            \
-    uint64_t trips = 0;                                                        \
-    if (increment > 0 && upper >= lower)                                       \
-      trips = (uint64_t)(upper - lower) / (uint64_t)increment + 1;             \
-    else if (increment < 0 && lower >= upper)                                  \
-      trips = (uint64_t)(lower - upper) / (uint64_t)(-increment) + 1;          \
-    dispatchInit((uint64_t)lower, trips, increment, chunk);                    \
+    dispatchInit((uint64_t)lower, KVANT_TRIP_COUNT(lower, upper, increment),   \
+                 increment, chunk);                                            \
   }                                                                            \
   int32_t __kmpc_dispatch_next_##SUFFIX(ident_t *loc, int32_t globalTid,       \
                                         int32_t *isLast, T *lower, T *upper,   \

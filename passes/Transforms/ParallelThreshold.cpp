@@ -12,7 +12,6 @@
 #include "passes/Transforms/Passes.h"
 
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
-#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace kvant {
@@ -103,7 +102,7 @@ struct ParallelThresholdPass
       *staticTrips *= std::max<int64_t>(0, llvm::divideCeilSigned(*u - *l, *s));
     }
     if (staticTrips) {
-      // Saturating, like the estimate: only the comparison matters.
+      // trips >= minWork / bodyWork: the product could overflow.
       bool worth =
           bodyWork == 0 ||
           *staticTrips >= llvm::divideCeilSigned(int64_t(minWork), bodyWork);

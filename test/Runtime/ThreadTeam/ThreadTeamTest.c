@@ -237,6 +237,49 @@ static void checkDynamicLoops(int size) {
   printf("ok dynamic loops\n");
 }
 
+// A dynamic loop whose every iteration runs a region of its own (on one
+// thread, nested) with a dynamic loop over other indices: the outer loop
+// still runs each of its iterations once.
+static void innerDynamic(int32_t *gtid, int32_t *btid, _Atomic int *bad) {
+  (void)btid;
+  __kmpc_dispatch_init_8u(NULL, *gtid, 1073741859, 5, 11, 1, 1);
+  int32_t last = 0;
+  uint64_t lower = 0, upper = 0, seen = 0;
+  int64_t stride = 0;
+  while (__kmpc_dispatch_next_8u(NULL, *gtid, &last, &lower, &upper, &stride))
+    for (uint64_t i = lower; i <= upper; ++i)
+      seen += 1u << (i - 5);
+  if (seen != 0x7f)
+    atomic_fetch_add(bad, 1);
+}
+
+static void outerDynamic(int32_t *gtid, int32_t *btid, struct Dynamic *loop) {
+  (void)btid;
+  __kmpc_dispatch_init_8u(NULL, *gtid, 1073741859, 1, loop->trips, 1, 1);
+  int32_t last = 0;
+  uint64_t lower = 0, upper = 0;
+  int64_t stride = 0;
+  while (__kmpc_dispatch_next_8u(NULL, *gtid, &last, &lower, &upper, &stride)) {
+    for (uint64_t i = lower; i <= upper; ++i) {
+      __kmpc_fork_call(NULL, 1, (microtask_t)innerDynamic, &loop->lasts);
+      atomic_fetch_add(&loop->hits[i - 1], 1);
+    }
+  }
+  __kmpc_barrier(NULL, *gtid);
+}
+
+static void checkNestedDynamic(void) {
+  struct Dynamic *loop = calloc(1, sizeof(struct Dynamic));
+  loop->trips = 100;
+  __kmpc_fork_call(NULL, 1, (microtask_t)outerDynamic, loop);
+  CHECK(loop->lasts == 0, "%d nested dynamic loops missed iterations",
+        loop->lasts);
+  for (uint64_t i = 0; i < loop->trips; ++i)
+    CHECK(loop->hits[i] == 1, "outer dynamic iteration %llu ran %d times",
+          (unsigned long long)i, loop->hits[i]);
+  printf("ok nested dynamic loops\n");
+}
+
 struct Phases {
   int size;
   _Atomic int arrived[8];
@@ -350,6 +393,7 @@ int main(int argc, char **argv) {
   checkDynamicLoops(size);
   checkBarrier(size);
   checkNested(size);
+  checkNestedDynamic();
   checkConcurrentCallers();
   checkWakeUp(size);
   checkFork();
