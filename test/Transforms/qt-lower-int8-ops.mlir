@@ -99,6 +99,36 @@ func.func @scaled(%q: vector<32xi8>, %x: vector<32xi8>, %s: i32) -> vector<8xi32
 
 // -----
 
+// A scale that is lane k of bytes widened to i32 (k-quant sub-block scales)
+// is spread over the vpmaddwd weights by one vpshufb: the bytes repeated in
+// both 128-bit halves, control byte k then -128 (a zero) in each i16 lane.
+// The generic form is unchanged. A lane of an i32 vector that is not a
+// widening of bytes takes the scalar broadcast.
+// GENERIC-LABEL: func.func @scaled_byte_lane
+// AVX2-LABEL: func.func @scaled_byte_lane
+func.func @scaled_byte_lane(%q: vector<32xi8>, %x: vector<32xi8>, %b: vector<8xi8>, %v: vector<8xi32>) -> (vector<8xi32>, vector<8xi32>) {
+  // GENERIC: %[[S:.*]] = vector.extract %{{.*}}[5] : i32 from vector<8xi32>
+  // GENERIC: vector.broadcast %[[S]] : i32 to vector<8xi32>
+  // GENERIC-NOT: pshuf.b
+  // AVX2-DAG: %[[CTL:.*]] = arith.constant dense<[5, -128, 5, -128, 5, -128, 5, -128, 5, -128, 5, -128, 5, -128, 5, -128, 5, -128, 5, -128, 5, -128, 5, -128, 5, -128, 5, -128, 5, -128, 5, -128]> : vector<32xi8>
+  // AVX2-DAG: %[[PAIRS:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg0, %arg1)
+  // AVX2-DAG: %[[REP:.*]] = vector.shuffle %arg2, %arg2 [0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0] : vector<8xi8>, vector<8xi8>
+  // AVX2: %[[SPREAD:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"(%[[REP]], %[[CTL]])
+  // AVX2: %[[W:.*]] = vector.bitcast %[[SPREAD]] : vector<32xi8> to vector<16xi16>
+  // AVX2: %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[PAIRS]], %[[W]])
+  // AVX2: %[[T:.*]] = arith.trunci %{{.*}} : i32 to i16
+  // AVX2: vector.broadcast %[[T]] : i16 to vector<16xi16>
+  // AVX2: return %[[D]]
+  %wide = arith.extui %b : vector<8xi8> to vector<8xi32>
+  %s = vector.extract %wide[5] : i32 from vector<8xi32>
+  %d = qt.dot_i8 %q, %x scale %s {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  %t = vector.extract %v[5] : i32 from vector<8xi32>
+  %e = qt.dot_i8 %q, %x scale %t {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  return %d, %e : vector<8xi32>, vector<8xi32>
+}
+
+// -----
+
 // qt.dot_i8_sum with lhs_max = 3: a pair sum is at most 2 * 3 * 127 = 762,
 // so 43 of them fit in 16 bits; the three pairs' vpmaddubsw results add up
 // as i16 before one vpmaddwd. The generic form sums unsigned qt.dot_i8s.

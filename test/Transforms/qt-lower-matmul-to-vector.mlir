@@ -187,10 +187,17 @@ func.func @q4_k_int8(%x: tensor<1x512xf32>, %w: !qt.tensor<4x512, #qt.gguf<q4_k>
   // INT8: arith.fptosi %{{.*}} : vector<32xf32> to vector<32xi8>
   // INT8: vector.reduction <add>, %{{.*}} : vector<32xi32> into i32
   // INT8: scf.forall
-  // INT8: vector.transfer_read %{{.*}} : tensor<4x2x144xi8>, vector<12xi8>
-  // INT8: %[[SC:.*]] = arith.select %{{.*}} : vector<8xi1>, vector<8xi8>
+  // The 6-bit scales and mins: three u32 words, combined four bytes at a
+  // time, then two i64 of eight bytes each.
+  // INT8-COUNT-3: vector.bitcast %{{.*}} : vector<4xi8> to vector<1xi32>
+  // INT8: arith.andi %{{.*}}, %c1061109567_i32 : i32
+  // INT8: arith.andi %{{.*}}, %c252645135_i32 : i32
+  // INT8: arith.andi %{{.*}}, %c50529027_i32 : i32
+  // INT8: %[[SCB:.*]] = vector.bitcast %{{.*}} : vector<1xi64> to vector<8xi8>
+  // INT8: vector.bitcast %{{.*}} : vector<1xi64> to vector<8xi8>
+  // INT8: %[[SCI:.*]] = arith.extui %[[SCB]] : vector<8xi8> to vector<8xi32>
   // INT8: %[[MINS:.*]] = arith.negf %{{.*}} : vector<8xf32>
-  // INT8: %[[SCALE:.*]] = vector.extract %{{.*}}[1] : i32 from vector<8xi32>
+  // INT8: %[[SCALE:.*]] = vector.extract %[[SCI]][1] : i32 from vector<8xi32>
   // INT8: qt.dot_i8 %{{.*}}, %{{.*}} scale %[[SCALE]] {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
   // INT8-NOT: arith.muli %{{.*}}, %{{.*}} : vector<8xi32>
   // INT8: arith.addi %{{.*}}, %{{.*}} : vector<8xi32>

@@ -73,6 +73,48 @@ static Value splatPairWeights(OpBuilder &b, Location loc, int64_t value) {
                              b.getIntegerAttr(i16, value)));
 }
 
+/// When `scale` is lane k of bytes zero-extended to i32 (a k-quant's
+/// sub-block scales: `vector.extract (arith.extui %bytes)[k]`), the 16 x i16
+/// splat of it in one vpshufb: the bytes, repeated in both 128-bit halves,
+/// shuffled to byte k and a zero in every 16-bit lane. The scalar route
+/// (extract, move, broadcast) takes two or three shuffle-port instructions
+/// per scale, on the port that bounds the k-quant GEMVs.
+static Value splatScaleByShuffle(OpBuilder &b, Location loc, Value scale) {
+  auto extract = scale.getDefiningOp<vector::ExtractOp>();
+  if (!extract || extract.hasDynamicPosition() ||
+      extract.getStaticPosition().size() != 1)
+    return Value();
+  auto widen = extract.getSource().getDefiningOp<arith::ExtUIOp>();
+  if (!widen)
+    return Value();
+  Value bytes = widen.getIn();
+  auto bytesType = dyn_cast<VectorType>(bytes.getType());
+  if (!bytesType || bytesType.getRank() != 1 ||
+      !bytesType.getElementType().isInteger(8) || bytesType.getDimSize(0) > 16)
+    return Value();
+  int64_t count = bytesType.getDimSize(0);
+  int64_t lane = extract.getStaticPosition().front();
+  Type i8 = b.getI8Type();
+  auto wideBytes = VectorType::get({32}, i8);
+  // Source byte j at byte j of both halves (the rest: any source byte).
+  SmallVector<int64_t> repeat;
+  for (int64_t j = 0; j < 32; ++j)
+    repeat.push_back(j % 16 < count ? j % 16 : 0);
+  Value repeated = vector::ShuffleOp::create(b, loc, bytes, bytes, repeat);
+  // vpshufb: control byte -128 (high bit set) writes a zero.
+  SmallVector<int8_t> control;
+  for (int64_t j = 0; j < 16; ++j) {
+    control.push_back(static_cast<int8_t>(lane));
+    control.push_back(static_cast<int8_t>(-128));
+  }
+  Value controlVector = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(wideBytes, ArrayRef<int8_t>(control)));
+  Value spread = callIntrinsic(b, loc, wideBytes, "llvm.x86.avx2.pshuf.b",
+                               ValueRange{repeated, controlVector});
+  return vector::BitCastOp::create(
+      b, loc, VectorType::get({16}, b.getI16Type()), spread);
+}
+
 /// AVX2, 32 bytes: |lhs| * sign(rhs, lhs) in unsigned x signed byte pairs
 /// (vpmaddubsw; an unsigned lhs goes in as it is), then pairs of i16 summed
 /// to i32 (vpmaddwd by ones, or by the scale: its 16 bits, as the op
@@ -91,8 +133,11 @@ static Value buildAVX2Dot(OpBuilder &b, Location loc, DotI8Op op) {
                               ValueRange{magnitudes, signedRhs});
   Value weights;
   if (Value scale = op.getScale()) {
-    Value narrow = arith::TruncIOp::create(b, loc, i16, scale);
-    weights = vector::BroadcastOp::create(b, loc, pairsType, narrow);
+    weights = splatScaleByShuffle(b, loc, scale);
+    if (!weights) {
+      Value narrow = arith::TruncIOp::create(b, loc, i16, scale);
+      weights = vector::BroadcastOp::create(b, loc, pairsType, narrow);
+    }
   } else {
     weights = splatPairWeights(b, loc, 1);
   }

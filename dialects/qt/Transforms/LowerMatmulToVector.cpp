@@ -300,35 +300,45 @@ static void decodeQ5_1(BlockReader &r, BlockGroups &out) {
 }
 
 /// The 6-bit scales and mins of the 8 sub-blocks of q4_k/q5_k from the 12
-/// bytes `scales` (llama.cpp's get_scale_min_k4), as vector<8xi32>s, lane j
-/// for sub-block j: for j < 4 the low 6 bits of scales[j] (scale) and
+/// bytes at `offset` (llama.cpp's get_scale_min_k4), as vector<8xi8>s, lane
+/// j for sub-block j: for j < 4 the low 6 bits of scales[j] (scale) and
 /// scales[j + 4] (min); for j >= 4 the nibbles of scales[j + 4] with the top
 /// two bits of scales[j - 4] (scale) and scales[j] (min) above them.
-static std::pair<Value, Value> kQuantScalesMins(OpBuilder &b, Location loc,
-                                                BlockReader &r, Value scales) {
-  auto pick = [&](ArrayRef<int64_t> lanes) -> Value {
-    return vector::ShuffleOp::create(b, loc, scales, scales, lanes);
+///
+/// Computed on the three little-endian u32 words of the bytes, four bytes at
+/// a time, as llama.cpp does: the work then runs on the scalar integer units.
+/// The vector units are the GEMV's bottleneck (their shuffle and shift ports
+/// above all), and a byte-vector form of this step kept two of them busy for
+/// about a fifth of every Q4_K block.
+static std::pair<Value, Value>
+kQuantScalesMins(OpBuilder &b, Location loc, BlockReader &r, int64_t offset) {
+  Type i32 = b.getI32Type();
+  auto word = [&](int64_t at) -> Value {
+    Value raw = r.bytes(offset + at, 4);
+    Value asWord =
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), raw);
+    return vector::ExtractOp::create(b, loc, asWord, ArrayRef<int64_t>{0});
   };
-  Value p = pick({0, 1, 2, 3, 8, 9, 10, 11}); // scales[j], scales[j + 4]
-  Value q = pick({4, 5, 6, 7, 8, 9, 10, 11}); // scales[j + 4]
-  Value rr = pick({0, 1, 2, 3, 0, 1, 2, 3});  // scales[j - 4]
-  Value ss = pick({4, 5, 6, 7, 4, 5, 6, 7});  // scales[j]
-  Value scLow = r.andv(p, 63);
-  Value scHigh = r.ori(r.andv(p, 0xF), r.shlv(r.shruv(rr, 6), 4));
-  Value mLow = r.andv(q, 63);
-  Value mHigh = r.ori(r.shruv(q, 4), r.shlv(r.shruv(ss, 6), 4));
-  auto lanesType = VectorType::get({8}, b.getI1Type());
-  SmallVector<bool> first(8, false);
-  for (int j = 0; j < 4; ++j)
-    first[j] = true;
-  Value isFirst = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(lanesType, ArrayRef<bool>(first)));
-  Value sc = arith::SelectOp::create(b, loc, isFirst, scLow, scHigh);
-  Value m = arith::SelectOp::create(b, loc, isFirst, mLow, mHigh);
-  auto i32s = VectorType::get({8}, b.getI32Type());
-  Value scI = arith::ExtUIOp::create(b, loc, i32s, sc);
-  Value mI = arith::ExtUIOp::create(b, loc, i32s, m);
-  return {scI, mI};
+  Value w0 = word(0), w1 = word(4), w2 = word(8);
+  // Four bytes per word: scales 0..3 and 4..7, mins 0..3 and 4..7.
+  Value sc03 = r.andi(w0, 0x3f3f3f3f);
+  Value m03 = r.andi(w1, 0x3f3f3f3f);
+  Value sc47 = r.ori(r.andi(w2, 0x0f0f0f0f),
+                     r.shli(r.andi(r.shrui(w0, 6), 0x03030303), 4));
+  Value m47 = r.ori(r.andi(r.shrui(w2, 4), 0x0f0f0f0f),
+                    r.shli(r.andi(r.shrui(w1, 6), 0x03030303), 4));
+  // Two words as the 8 bytes of one i64 (one move into a vector register).
+  auto bytes8 = [&](Value low, Value high) -> Value {
+    Type i64 = b.getI64Type();
+    Value lo = arith::ExtUIOp::create(b, loc, i64, low);
+    Value hi = arith::ExtUIOp::create(b, loc, i64, high);
+    Value both = r.ori(lo, r.shli(hi, 32));
+    Value asVector = vector::FromElementsOp::create(
+        b, loc, VectorType::get({1}, i64), ValueRange{both});
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({8}, b.getI8Type()), asVector);
+  };
+  return {bytes8(sc03, sc47), bytes8(m03, m47)};
 }
 
 /// q4_k (256 elements): f16 d, f16 dmin, u8 scales[12], u8 qs[128]. Sub-block
@@ -340,8 +350,12 @@ static void decodeKQuant(OpBuilder &b, Location loc, BlockReader &r,
                          BlockGroups &out, bool fiveBits) {
   Value d = r.f16(0);
   Value dmin = r.f16(2);
-  Value scaleBytes = r.bytes(4, 12);
-  auto [scI, mI] = kQuantScalesMins(b, loc, r, scaleBytes);
+  auto [scBytes, mBytes] = kQuantScalesMins(b, loc, r, /*offset=*/4);
+  auto i32s = VectorType::get({8}, b.getI32Type());
+  // The integer scales stay an extension of bytes: qt-lower-int8-ops then
+  // spreads each one over a vpmaddwd operand with a single byte shuffle.
+  Value scI = arith::ExtUIOp::create(b, loc, i32s, scBytes);
+  Value mI = arith::ExtUIOp::create(b, loc, i32s, mBytes);
   auto f32s = VectorType::get({8}, b.getF32Type());
   Value sc = arith::UIToFPOp::create(b, loc, f32s, scI);
   Value m = arith::UIToFPOp::create(b, loc, f32s, mI);
