@@ -2,7 +2,7 @@
 """CPU GEMV benchmark: weight GB/s of kvant's generated matmul code vs the machine's read
 bandwidth measured in the same run.
 
-For each weight format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, TQ2_0: `qt.matmul`; F16, F32: a transposed-B
+For each weight format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K, TQ2_0: `qt.matmul`; F16, F32: a transposed-B
 `linalg.matmul`, as convert-llm-to-linalg emits) and shape [N, K], one function
 
     gemv(x: f32[M, K], w: bytes of [N, K], y: f32[M, N])    (M = 1 by default)
@@ -43,7 +43,8 @@ LLVM_BIN = "/usr/lib/llvm-22/bin"
 # Bytes per block of 32 weights.
 BLOCK_BYTES = {"Q8_0": 34, "Q4_0": 18, "Q4_1": 20, "Q5_0": 22, "Q5_1": 24}
 # 256-element blocks: bytes per block, byte offsets of their f16 scales.
-SUPERBLOCKS = {"Q4_K": (144, (0, 2)), "Q5_K": (176, (0, 2)), "TQ2_0": (66, (64,))}
+SUPERBLOCKS = {"Q4_K": (144, (0, 2)), "Q5_K": (176, (0, 2)), "Q6_K": (210, (208,)),
+               "Q2_K": (84, (80, 82)), "Q3_K": (110, (108,)), "TQ2_0": (66, (64,))}
 FLOAT_BYTES = {"F16": 2, "F32": 4}
 
 

@@ -100,10 +100,13 @@ func.func @scaled(%q: vector<32xi8>, %x: vector<32xi8>, %s: i32) -> vector<8xi32
 // -----
 
 // A scale that is lane k of bytes widened to i32 (k-quant sub-block scales)
-// is spread over the vpmaddwd weights by one vpshufb: the bytes repeated in
-// both 128-bit halves, control byte k then -128 (a zero) in each i16 lane.
-// The generic form is unchanged. A lane of an i32 vector that is not a
-// widening of bytes takes the scalar broadcast.
+// is spread over the vpmaddwd weights by one vpshufb. Unsigned: the bytes
+// repeated in both 128-bit halves, control byte k then -128 (a zero) in each
+// i16 lane. Signed, with a high-half scale (Q6_K: one per 16 inputs): the
+// bytes widened to i16, the 8 words holding both lanes repeated in both
+// halves, each half picking its lane's word. The generic form multiplies the
+// sums. A lane of an i32 vector that is not a widening of bytes takes the
+// scalar broadcast.
 // GENERIC-LABEL: func.func @scaled_byte_lane
 // AVX2-LABEL: func.func @scaled_byte_lane
 func.func @scaled_byte_lane(%q: vector<32xi8>, %x: vector<32xi8>, %b: vector<8xi8>, %v: vector<8xi32>) -> (vector<8xi32>, vector<8xi32>) {
@@ -124,6 +127,33 @@ func.func @scaled_byte_lane(%q: vector<32xi8>, %x: vector<32xi8>, %b: vector<8xi
   %d = qt.dot_i8 %q, %x scale %s {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
   %t = vector.extract %v[5] : i32 from vector<8xi32>
   %e = qt.dot_i8 %q, %x scale %t {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  return %d, %e : vector<8xi32>, vector<8xi32>
+}
+
+// -----
+
+// GENERIC-LABEL: func.func @scaled_halves
+// AVX2-LABEL: func.func @scaled_halves
+func.func @scaled_halves(%q: vector<32xi8>, %x: vector<32xi8>, %b: vector<16xi8>, %s: i32, %h: i32) -> (vector<8xi32>, vector<8xi32>) {
+  // GENERIC: %[[LO:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
+  // GENERIC: %[[HI:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
+  // GENERIC: vector.shuffle %[[LO]], %[[HI]] [0, 1, 2, 3, 12, 13, 14, 15]
+  // Lanes 10 and 11 of 16 signed bytes: the upper 8 words, words 2 and 3.
+  // AVX2-DAG: %[[CTL:.*]] = arith.constant dense<[4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7]> : vector<32xi8>
+  // AVX2-DAG: %[[WORDS:.*]] = arith.extsi %arg2 : vector<16xi8> to vector<16xi16>
+  // AVX2: %[[REP:.*]] = vector.shuffle %[[WORDS]], %[[WORDS]] [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15] : vector<16xi16>, vector<16xi16>
+  // AVX2: %[[REPB:.*]] = vector.bitcast %[[REP]] : vector<16xi16> to vector<32xi8>
+  // AVX2: llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"(%[[REPB]], %[[CTL]])
+  // Scalar scales: two broadcasts, the upper 8 words from the second.
+  // AVX2: %[[SLO:.*]] = vector.broadcast %{{.*}} : i16 to vector<16xi16>
+  // AVX2: %[[SHI:.*]] = vector.broadcast %{{.*}} : i16 to vector<16xi16>
+  // AVX2: %[[W:.*]] = vector.shuffle %[[SLO]], %[[SHI]] [0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31]
+  // AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.*}}, %[[W]])
+  %wide = arith.extsi %b : vector<16xi8> to vector<16xi32>
+  %lo = vector.extract %wide[10] : i32 from vector<16xi32>
+  %hi = vector.extract %wide[11] : i32 from vector<16xi32>
+  %d = qt.dot_i8 %q, %x scale %lo high %hi {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  %e = qt.dot_i8 %q, %x scale %s high %h {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
   return %d, %e : vector<8xi32>, vector<8xi32>
 }
 

@@ -212,6 +212,36 @@ func.func @q4_k_int8(%x: tensor<1x512xf32>, %w: !qt.tensor<4x512, #qt.gguf<q4_k>
 
 // -----
 
+// Q6_K with int8 activations: per 256 (q8_K) with sums per 16. The 6-bit
+// quants stay unsigned (no sign trick); each group's dot takes its two
+// signed scales (one per 16 elements); the block's -32 becomes 16 mins,
+// -32 * d * scale, which meet the 16 activation sums in two fmas.
+// INT8-LABEL: func.func @q6_k_int8
+func.func @q6_k_int8(%x: tensor<1x512xf32>, %w: !qt.tensor<4x512, #qt.gguf<q6_k>>) -> tensor<1x4xf32> {
+  // INT8: %[[QX:.*]]:3 = scf.for {{.*}} -> (tensor<1x512xi8>, tensor<1x2xf32>, tensor<1x32xf32>)
+  // INT8: scf.forall
+  // INT8: %[[SCB:.*]] = vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}, %c192]{{.*}} : tensor<4x2x210xi8>, vector<16xi8>
+  // INT8: %[[SC:.*]] = arith.extsi %[[SCB]] : vector<16xi8> to vector<16xi32>
+  // INT8-NOT: math.absi
+  // INT8-NOT: arith.subi %{{.*}} : vector<32xi8>
+  // INT8: %[[SCF:.*]] = arith.sitofp %[[SC]] : vector<16xi32> to vector<16xf32>
+  // INT8: %[[MINS:.*]] = arith.mulf %{{.*}}, %[[SCF]] : vector<16xf32>
+  // INT8: %[[LO:.*]] = vector.extract %[[SC]][0] : i32 from vector<16xi32>
+  // INT8: %[[HI:.*]] = vector.extract %[[SC]][1] : i32 from vector<16xi32>
+  // INT8: qt.dot_i8 %{{.*}}, %{{.*}} scale %[[LO]] high %[[HI]] {unsigned_lhs}
+  // INT8-COUNT-7: qt.dot_i8 %{{.*}}, %{{.*}} scale %{{.*}} high %{{.*}} {unsigned_lhs}
+  // INT8: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
+  // INT8: %[[SUMS:.*]] = vector.transfer_read %[[QX]]#2{{.*}} : tensor<1x32xf32>, vector<16xf32>
+  // INT8: vector.extract_strided_slice %[[MINS]] {offsets = [0]
+  // INT8: vector.fma
+  // INT8: vector.extract_strided_slice %[[MINS]] {offsets = [8]
+  // INT8: vector.fma
+  %y = qt.matmul %x, %w : tensor<1x512xf32>, !qt.tensor<4x512, #qt.gguf<q6_k>> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
 // F16 weights read transposed by linalg.matmul: blocks of 32 halves widened
 // to f32; the destination (here a zero fill) is added to each sum.
 // CHECK-LABEL: func.func @f16

@@ -191,6 +191,12 @@ LogicalResult DotI8Op::verify() {
   if (lanes != 4 * results)
     return emitOpError() << "needs 4 input lanes per result lane, got " << lanes
                          << " for " << results;
+  if (getScaleHigh() && !getScale())
+    return emitOpError() << "has a high-half scale without a scale";
+  if (getScaleHigh() && results % 2)
+    return emitOpError() << "needs an even number of result lanes to scale "
+                            "its halves, got "
+                         << results;
   return success();
 }
 

@@ -211,7 +211,8 @@ def Qt_PrefetchOp : Qt_Op<"prefetch"> {
   let hasVerifier = 1;
 }
 
-def Qt_DotI8Op : Qt_Op<"dot_i8", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
+def Qt_DotI8Op : Qt_Op<"dot_i8", [Pure, AllTypesMatch<["lhs", "rhs"]>,
+                                  AttrSizedOperandSegments]> {
   let summary = "Dot products of int8 vectors, four lanes per result lane";
   let description = [{
     Multiplies two vectors of signed 8-bit integers lane by lane and sums
@@ -227,7 +228,10 @@ def Qt_DotI8Op : Qt_Op<"dot_i8", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
     offset), which such instructions take as they are. With `scale` (an
     integer in [-32768, 32767], e.g. a k-quant's 6-bit sub-block scale),
     every result lane is multiplied by it: targets fold it into the step
-    that sums pairs (`vpmaddwd` by the scale instead of by ones).
+    that sums pairs (`vpmaddwd` by the scale instead of by ones). With
+    `scale_high` too (same range), the upper half of the result lanes (the
+    products of the upper half of the inputs) is multiplied by it instead:
+    Q6_K's scales per 16 elements, one pair per 32-element group.
     `qt-lower-int8-ops` lowers it for a target: portable vector arithmetic,
     or x86 AVX2 `vpmaddubsw`/`vpmaddwd`.
 
@@ -235,15 +239,18 @@ def Qt_DotI8Op : Qt_Op<"dot_i8", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
     %d = qt.dot_i8 %w, %x : vector<32xi8> -> vector<8xi32>
     %u = qt.dot_i8 %q, %x {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
     %s = qt.dot_i8 %q, %x scale %sc {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+    %h = qt.dot_i8 %q, %x scale %lo high %hi {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
     ```
   }];
   let arguments = (ins VectorOfRankAndType<[1], [I8]>:$lhs,
                        VectorOfRankAndType<[1], [I8]>:$rhs,
                        Optional<I32>:$scale,
+                       Optional<I32>:$scale_high,
                        UnitAttr:$unsigned_lhs);
   let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
   let assemblyFormat = [{
-    $lhs `,` $rhs (`scale` $scale^)? attr-dict `:` type($lhs) `->` type($result)
+    $lhs `,` $rhs (`scale` $scale^)? (`high` $scale_high^)? attr-dict `:`
+    type($lhs) `->` type($result)
   }];
   let hasVerifier = 1;
 }

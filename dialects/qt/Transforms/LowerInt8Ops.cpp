@@ -51,6 +51,14 @@ static Value buildGenericDot(OpBuilder &b, Location loc, DotI8Op op) {
   }
   if (Value scale = op.getScale()) {
     Value splat = vector::BroadcastOp::create(b, loc, resultType, scale);
+    if (Value high = op.getScaleHigh()) {
+      // Lanes of the upper half take the high scale.
+      Value highSplat = vector::BroadcastOp::create(b, loc, resultType, high);
+      SmallVector<int64_t> halves;
+      for (int64_t j = 0; j < lanes; ++j)
+        halves.push_back(j < lanes / 2 ? j : lanes + j);
+      splat = vector::ShuffleOp::create(b, loc, splat, highSplat, halves);
+    }
     sum = arith::MulIOp::create(b, loc, sum, splat);
   }
   return sum;
@@ -73,46 +81,90 @@ static Value splatPairWeights(OpBuilder &b, Location loc, int64_t value) {
                              b.getIntegerAttr(i16, value)));
 }
 
-/// When `scale` is lane k of bytes zero-extended to i32 (a k-quant's
-/// sub-block scales: `vector.extract (arith.extui %bytes)[k]`), the 16 x i16
-/// splat of it in one vpshufb: the bytes, repeated in both 128-bit halves,
-/// shuffled to byte k and a zero in every 16-bit lane. The scalar route
-/// (extract, move, broadcast) takes two or three shuffle-port instructions
-/// per scale, on the port that bounds the k-quant GEMVs.
-static Value splatScaleByShuffle(OpBuilder &b, Location loc, Value scale) {
+/// Lane k of a vector of bytes widened to i32 (`vector.extract (arith.extui
+/// or arith.extsi %bytes)[k]`): the bytes, their widening and k.
+struct ByteLane {
+  Value bytes;
+  bool isSigned;
+  int64_t lane;
+};
+static std::optional<ByteLane> matchByteLane(Value scale) {
   auto extract = scale.getDefiningOp<vector::ExtractOp>();
   if (!extract || extract.hasDynamicPosition() ||
       extract.getStaticPosition().size() != 1)
+    return std::nullopt;
+  Operation *widen = extract.getSource().getDefiningOp();
+  if (!widen || !isa<arith::ExtUIOp, arith::ExtSIOp>(widen))
+    return std::nullopt;
+  Value bytes = widen->getOperand(0);
+  auto type = dyn_cast<VectorType>(bytes.getType());
+  if (!type || type.getRank() != 1 || !type.getElementType().isInteger(8) ||
+      type.getDimSize(0) > 16)
+    return std::nullopt;
+  return ByteLane{bytes, isa<arith::ExtSIOp>(widen),
+                  extract.getStaticPosition().front()};
+}
+
+/// The vpmaddwd weights for scales that are lanes of one byte vector
+/// widened to i32 (k-quant sub-block scales): `scale` in the 8 i16 lanes of
+/// the low 128-bit half, `high` (or `scale`) in those of the upper half, in
+/// one vpshufb. The scalar route (extract, move, broadcast) takes two or
+/// three shuffle-port instructions per scale, on the port that bounds the
+/// k-quant GEMVs. Null when they are not such lanes.
+///
+/// Unsigned bytes are shuffled as they are, repeated in both halves: control
+/// byte k then -128 (which writes a zero) in each i16 lane. Signed bytes are
+/// widened to i16 first, and the 8 words holding both lanes repeated in both
+/// halves (Q6_K's two scales per group are neighbours). The widening and the
+/// repeat are shared by all the scales of a block (CSE). LLVM rewrites a
+/// shuffle of words that splats one word into two broadcasts, which is why
+/// Q4_K's single scales take the byte form.
+static Value splatScalesByShuffle(OpBuilder &b, Location loc, Value scale,
+                                  Value high) {
+  std::optional<ByteLane> low = matchByteLane(scale);
+  std::optional<ByteLane> up = high ? matchByteLane(high) : low;
+  if (!low || !up || low->bytes != up->bytes || low->isSigned != up->isSigned)
     return Value();
-  auto widen = extract.getSource().getDefiningOp<arith::ExtUIOp>();
-  if (!widen)
+  if (low->isSigned && low->lane / 8 != up->lane / 8)
     return Value();
-  Value bytes = widen.getIn();
-  auto bytesType = dyn_cast<VectorType>(bytes.getType());
-  if (!bytesType || bytesType.getRank() != 1 ||
-      !bytesType.getElementType().isInteger(8) || bytesType.getDimSize(0) > 16)
-    return Value();
+  auto bytesType = cast<VectorType>(low->bytes.getType());
   int64_t count = bytesType.getDimSize(0);
-  int64_t lane = extract.getStaticPosition().front();
-  Type i8 = b.getI8Type();
-  auto wideBytes = VectorType::get({32}, i8);
-  // Source byte j at byte j of both halves (the rest: any source byte).
-  SmallVector<int64_t> repeat;
-  for (int64_t j = 0; j < 32; ++j)
-    repeat.push_back(j % 16 < count ? j % 16 : 0);
-  Value repeated = vector::ShuffleOp::create(b, loc, bytes, bytes, repeat);
-  // vpshufb: control byte -128 (high bit set) writes a zero.
+  Type i16 = b.getI16Type();
+  auto wideBytes = VectorType::get({32}, b.getI8Type());
+  Value source;
   SmallVector<int8_t> control;
-  for (int64_t j = 0; j < 16; ++j) {
-    control.push_back(static_cast<int8_t>(lane));
-    control.push_back(static_cast<int8_t>(-128));
+  if (!low->isSigned) {
+    SmallVector<int64_t> repeat;
+    for (int64_t j = 0; j < 32; ++j)
+      repeat.push_back(j % 16 < count ? j % 16 : 0);
+    source = vector::ShuffleOp::create(b, loc, low->bytes, low->bytes, repeat);
+    for (int64_t half = 0; half < 2; ++half)
+      for (int64_t j = 0; j < 8; ++j) {
+        control.push_back(static_cast<int8_t>(half ? up->lane : low->lane));
+        control.push_back(static_cast<int8_t>(-128));
+      }
+  } else {
+    auto wordsType = VectorType::get({count}, i16);
+    Value words = arith::ExtSIOp::create(b, loc, wordsType, low->bytes);
+    int64_t window = 8 * (low->lane / 8);
+    SmallVector<int64_t> repeat;
+    for (int64_t j = 0; j < 16; ++j)
+      repeat.push_back(window + j % 8 < count ? window + j % 8 : 0);
+    Value repeated = vector::ShuffleOp::create(b, loc, words, words, repeat);
+    source = vector::BitCastOp::create(b, loc, wideBytes, repeated);
+    for (int64_t half = 0; half < 2; ++half) {
+      int64_t word = (half ? up->lane : low->lane) % 8;
+      for (int64_t j = 0; j < 8; ++j) {
+        control.push_back(static_cast<int8_t>(2 * word));
+        control.push_back(static_cast<int8_t>(2 * word + 1));
+      }
+    }
   }
   Value controlVector = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(wideBytes, ArrayRef<int8_t>(control)));
   Value spread = callIntrinsic(b, loc, wideBytes, "llvm.x86.avx2.pshuf.b",
-                               ValueRange{repeated, controlVector});
-  return vector::BitCastOp::create(
-      b, loc, VectorType::get({16}, b.getI16Type()), spread);
+                               ValueRange{source, controlVector});
+  return vector::BitCastOp::create(b, loc, VectorType::get({16}, i16), spread);
 }
 
 /// AVX2, 32 bytes: |lhs| * sign(rhs, lhs) in unsigned x signed byte pairs
@@ -133,10 +185,22 @@ static Value buildAVX2Dot(OpBuilder &b, Location loc, DotI8Op op) {
                               ValueRange{magnitudes, signedRhs});
   Value weights;
   if (Value scale = op.getScale()) {
-    weights = splatScaleByShuffle(b, loc, scale);
+    weights = splatScalesByShuffle(b, loc, scale, op.getScaleHigh());
     if (!weights) {
-      Value narrow = arith::TruncIOp::create(b, loc, i16, scale);
-      weights = vector::BroadcastOp::create(b, loc, pairsType, narrow);
+      auto splat = [&](Value v) -> Value {
+        Value narrow = arith::TruncIOp::create(b, loc, i16, v);
+        return vector::BroadcastOp::create(b, loc, pairsType, narrow);
+      };
+      weights = splat(scale);
+      // The high scale weighs the pairs of the upper 16 inputs: i16 lanes
+      // 8..15, which vpmaddwd sums into result lanes 4..7.
+      if (Value high = op.getScaleHigh()) {
+        SmallVector<int64_t> halves;
+        for (int64_t j = 0; j < 16; ++j)
+          halves.push_back(j < 8 ? j : 16 + j);
+        weights =
+            vector::ShuffleOp::create(b, loc, weights, splat(high), halves);
+      }
     }
   } else {
     weights = splatPairWeights(b, loc, 1);
@@ -223,8 +287,8 @@ struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
     };
     if (!avx2 || !fits) {
       for (auto [lhs, rhs] : llvm::zip(op.getLhs(), op.getRhs())) {
-        auto dot =
-            DotI8Op::create(rewriter, loc, op.getType(), lhs, rhs, Value());
+        auto dot = DotI8Op::create(rewriter, loc, op.getType(), lhs, rhs,
+                                   Value(), Value());
         dot.setUnsignedLhs(true);
         add(dot);
       }

@@ -398,20 +398,27 @@ static void decodeQ5_K(BlockReader &r, BlockGroups &out) {
 /// ql[64n + 32(k%2) + l] and bits 2k..2k+1 of qh[32n + l] as its high bits;
 /// w = d * scales[8n + 2k + l/16] * (q - 32).
 static void decodeQ6_K(BlockReader &r, BlockGroups &out) {
+  OpBuilder &b = r.getBuilder();
   Value d = r.f16(208);
   Value scales = r.bytes(192, 16);
+  // Lane 2g (2g + 1) scales the low (high) 16 elements of group g.
+  out.superScale = d;
+  out.intScales = arith::ExtSIOp::create(
+      b, r.getLoc(), VectorType::get({16}, b.getI32Type()), scales);
   for (int64_t n = 0; n < 2; ++n) {
     Value qh = r.bytes(128 + 32 * n, 32);
     for (int64_t k = 0; k < 4; ++k) {
       Value ql = r.bytes(64 * n + 32 * (k % 2), 32);
       Value low = k < 2 ? r.andv(ql, 0xF) : r.shruv(ql, 4);
       Value high = r.shlv(r.andv(r.shruv(qh, 2 * k), 3), 4);
-      Value q = r.subi(r.ori(low, high), 32);
       Value scLow = r.signedByteAt(scales, 8 * n + 2 * k);
       Value scHigh = r.signedByteAt(scales, 8 * n + 2 * k + 1);
       Value scale = r.mulf(d, r.itofp(scLow));
       Value scaleHigh = r.mulf(d, r.itofp(scHigh));
-      out.groups.push_back({q, scale, scaleHigh, {}});
+      QuantGroup group{r.ori(low, high), scale, scaleHigh, {}};
+      group.isUnsigned = true;
+      group.offset = -32;
+      out.groups.push_back(group);
     }
   }
 }
@@ -697,10 +704,12 @@ static std::optional<VectorFormat> getVectorFormat(GGUFFormat format) {
     return VectorFormat{decodeQ5_K, /*hasMin=*/true, kGroupSize,
                         /*activationGroups=*/8};
   case GGUFFormat::Q6_K:
+    // With int8 activations per 256 (q8_K) and their sums per 16: the
+    // quants stay unsigned and their -32 meets the sums (offsetsToMins).
     return VectorFormat{decodeQ6_K,
-                        /*hasMin=*/false,
-                        kGroupSize,
-                        /*activationGroups=*/1,
+                        /*hasMin=*/true,
+                        /*sumWidth=*/16,
+                        /*activationGroups=*/8,
                         /*needsInt8=*/false,
                         /*interleavable=*/false};
   case GGUFFormat::TQ1_0:
@@ -968,6 +977,64 @@ struct Activations {
   std::optional<QuantizedActivations> quantized;
 };
 
+/// The integer scales of group `index` of `block` for its qt.dot_i8: lane
+/// `index` of `intScales` (one per group), or lanes 2 * index and
+/// 2 * index + 1 (one per 16-element half: the scale and the high-half
+/// scale). Null when the block has no integer scales.
+static std::pair<Value, Value> groupIntScales(OpBuilder &b, Location loc,
+                                              const BlockGroups &block,
+                                              int64_t index) {
+  if (!block.intScales)
+    return {};
+  auto type = cast<VectorType>(block.intScales.getType());
+  int64_t perGroup =
+      type.getDimSize(0) / static_cast<int64_t>(block.groups.size());
+  assert((perGroup == 1 || perGroup == 2) && "one or two scales per group");
+  auto lane = [&](int64_t i) -> Value {
+    return vector::ExtractOp::create(b, loc, block.intScales,
+                                     ArrayRef<int64_t>{i});
+  };
+  if (perGroup == 1)
+    return {lane(index), Value()};
+  return {lane(2 * index), lane(2 * index + 1)};
+}
+
+/// With int8 activations, a block whose groups share one offset (q6_k's
+/// -32) and whose weights are `superScale * intScale * (q + offset)` keeps
+/// its quants unsigned: the offset becomes block mins, lane j
+/// `offset * superScale * intScales[j]`, which meet the activations' sums
+/// per run of `sumWidth` elements (one run per integer scale). That costs
+/// one fma per 8 runs instead of the sign trick on every group. Returns
+/// whether it did.
+static bool offsetsToMins(OpBuilder &b, Location loc, const Activations &acts,
+                          BlockGroups &block) {
+  if (!acts.quantized || !block.superScale || !block.intScales || block.mins ||
+      block.groups.empty())
+    return false;
+  int64_t offset = block.groups.front().offset;
+  if (!offset || llvm::any_of(block.groups, [&](const QuantGroup &g) {
+        return g.offset != offset || g.min;
+      }))
+    return false;
+  auto scalesType = cast<VectorType>(block.intScales.getType());
+  int64_t runs = scalesType.getDimSize(0);
+  int64_t groups = static_cast<int64_t>(block.groups.size());
+  if (acts.quantized->groupsPerScale != groups ||
+      runs * acts.quantized->sumWidth != groups * kGroupSize)
+    return false;
+  auto f32s = VectorType::get({runs}, b.getF32Type());
+  Value scales = arith::SIToFPOp::create(b, loc, f32s, block.intScales);
+  Value factor = arith::MulFOp::create(
+      b, loc, block.superScale,
+      arith::ConstantOp::create(b, loc,
+                                b.getF32FloatAttr(static_cast<float>(offset))));
+  Value splat = vector::BroadcastOp::create(b, loc, f32s, factor);
+  block.mins = arith::MulFOp::create(b, loc, splat, scales);
+  for (QuantGroup &group : block.groups)
+    group.offset = 0;
+  return true;
+}
+
 /// Accumulates rows `first .. first + count` of the output for the weight
 /// rows `weightRows` over all their blocks; returns one f32 sum per (weight
 /// row, activation row), weight row major.
@@ -1041,8 +1108,9 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
         for (int64_t r = 0; r < numWeightRows; ++r) {
           decoder.decodeGroups(bb, bloc, ValueRange{weightRows[r], block},
                                decoded[r]);
-          for (QuantGroup &group : decoded[r].groups)
-            group = withOffsetApplied(bb, bloc, group);
+          if (!offsetsToMins(bb, bloc, acts, decoded[r]))
+            for (QuantGroup &group : decoded[r].groups)
+              group = withOffsetApplied(bb, bloc, group);
           // The f32 path takes block mins one group at a time.
           if (decoded[r].mins && !acts.quantized)
             for (auto [g, group] : llvm::enumerate(decoded[r].groups))
@@ -1114,10 +1182,9 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
               // integer scales per group, which the dot applies): the
               // groups' integer dots add up, converted and scaled once.
               bool shared = sharesScale(decoded[r]);
-              Value intScale;
-              if (Value intScales = decoded[r].intScales; shared && intScales)
-                intScale = vector::ExtractOp::create(bb, bloc, intScales,
-                                                     ArrayRef<int64_t>{index});
+              auto [intScale, intScaleHigh] =
+                  shared ? groupIntScales(bb, bloc, decoded[r], index)
+                         : std::pair<Value, Value>();
               bool last = index + 1 == size / kGroupSize;
               bool collected = shared && !intScale && group.maxQuant;
               if (collected) {
@@ -1129,7 +1196,7 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
               Value dot;
               if (!collected) {
                 auto single = DotI8Op::create(bb, bloc, dotType, group.quants,
-                                              xq, intScale);
+                                              xq, intScale, intScaleHigh);
                 single.setUnsignedLhs(group.isUnsigned);
                 dot = single;
               }
@@ -1470,10 +1537,10 @@ static SmallVector<Value> buildInterleavedBlockLoop(
                   vector::ShuffleOp::create(bb, bloc, xq, xq, highTwice);
               SmallVector<Value> pairSums;
               for (auto [low, high] : pairs) {
-                auto lowDot =
-                    DotI8Op::create(bb, bloc, dotType, low, xLow, Value());
-                auto highDot =
-                    DotI8Op::create(bb, bloc, dotType, high, xHigh, Value());
+                auto lowDot = DotI8Op::create(bb, bloc, dotType, low, xLow,
+                                              Value(), Value());
+                auto highDot = DotI8Op::create(bb, bloc, dotType, high, xHigh,
+                                               Value(), Value());
                 lowDot.setUnsignedLhs(groupShape.isUnsigned);
                 highDot.setUnsignedLhs(groupShape.isUnsigned);
                 pairSums.push_back(
@@ -1486,12 +1553,12 @@ static SmallVector<Value> buildInterleavedBlockLoop(
                  rowSums ? ArrayRef<BlockGroups>() : ArrayRef(decoded)) {
               // With a shared scale, weighted by the row's integer scale of
               // this group (applied by the dot).
-              Value intScale;
-              if (sharesScale && d.intScales)
-                intScale = vector::ExtractOp::create(bb, bloc, d.intScales,
-                                                     ArrayRef<int64_t>{index});
-              auto dot = DotI8Op::create(bb, bloc, dotType,
-                                         d.groups[index].quants, xq, intScale);
+              auto [intScale, intScaleHigh] =
+                  sharesScale ? groupIntScales(bb, bloc, d, index)
+                              : std::pair<Value, Value>();
+              auto dot =
+                  DotI8Op::create(bb, bloc, dotType, d.groups[index].quants, xq,
+                                  intScale, intScaleHigh);
               dot.setUnsignedLhs(d.groups[index].isUnsigned);
               dots.push_back(dot);
             }

@@ -366,6 +366,22 @@ func.func @prefetch_rank(%b: tensor<8x68xi8>, %i: index) {
 
 // -----
 
+func.func @dot_i8_high_alone(%w: vector<32xi8>, %x: vector<32xi8>, %h: i32) {
+  // expected-error @+1 {{'qt.dot_i8' op has a high-half scale without a scale}}
+  %0 = qt.dot_i8 %w, %x high %h : vector<32xi8> -> vector<8xi32>
+  return
+}
+
+// -----
+
+func.func @dot_i8_odd_halves(%w: vector<4xi8>, %x: vector<4xi8>, %s: i32) {
+  // expected-error @+1 {{'qt.dot_i8' op needs an even number of result lanes to scale its halves, got 1}}
+  %0 = qt.dot_i8 %w, %x scale %s high %s : vector<4xi8> -> vector<1xi32>
+  return
+}
+
+// -----
+
 func.func @dot_i8_sum_empty() {
   // expected-error @+1 {{'qt.dot_i8_sum' op needs at least one pair of operands}}
   %0 = "qt.dot_i8_sum"() <{lhs_max = 3 : i64}> : () -> vector<8xi32>

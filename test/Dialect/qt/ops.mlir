@@ -113,6 +113,13 @@ func.func @dot_i8_scaled(%w: vector<32xi8>, %x: vector<32xi8>, %s: i32) -> vecto
   return %d : vector<8xi32>
 }
 
+// CHECK-LABEL: func.func @dot_i8_scaled_halves
+func.func @dot_i8_scaled_halves(%w: vector<32xi8>, %x: vector<32xi8>, %s: i32, %h: i32) -> vector<8xi32> {
+  // CHECK: qt.dot_i8 %{{.*}}, %{{.*}} scale %arg2 high %arg3 {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  %d = qt.dot_i8 %w, %x scale %s high %h {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  return %d : vector<8xi32>
+}
+
 // CHECK-LABEL: func.func @lookup_i8
 func.func @lookup_i8(%i: vector<32xi8>) -> vector<32xi8> {
   // CHECK: qt.lookup_i8 %{{.*}} [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12] : vector<32xi8>
