@@ -242,6 +242,38 @@ func.func @q6_k_int8(%x: tensor<1x512xf32>, %w: !qt.tensor<4x512, #qt.gguf<q6_k>
 
 // -----
 
+// Q3_K and Q2_K take the same path as Q6_K: activations per 256 with sums
+// per 16, unsigned quants, each group's two integer scales (Q3_K's signed
+// 6-bit, Q2_K's unsigned 4-bit) in its dot. Q3_K's -4 becomes mins; Q2_K has
+// its own mins.
+// INT8-LABEL: func.func @q3_k_int8
+func.func @q3_k_int8(%x: tensor<1x256xf32>, %w: !qt.tensor<4x256, #qt.gguf<q3_k>>) -> tensor<1x4xf32> {
+  // INT8: tensor<1x16xf32>
+  // INT8: scf.forall
+  // INT8: %[[SC:.*]] = arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
+  // INT8-NOT: math.absi
+  // INT8: arith.sitofp %[[SC]] : vector<16xi32> to vector<16xf32>
+  // INT8-COUNT-8: qt.dot_i8 %{{.*}}, %{{.*}} scale %{{.*}} high %{{.*}} {unsigned_lhs}
+  // INT8-COUNT-2: vector.fma
+  %y = qt.matmul %x, %w : tensor<1x256xf32>, !qt.tensor<4x256, #qt.gguf<q3_k>> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// INT8-LABEL: func.func @q2_k_int8
+func.func @q2_k_int8(%x: tensor<1x256xf32>, %w: !qt.tensor<4x256, #qt.gguf<q2_k>>) -> tensor<1x4xf32> {
+  // INT8: tensor<1x16xf32>
+  // INT8: scf.forall
+  // INT8: arith.extui %{{.*}} : vector<16xi8> to vector<16xi32>
+  // INT8-NOT: math.absi
+  // INT8-COUNT-8: qt.dot_i8 %{{.*}}, %{{.*}} scale %{{.*}} high %{{.*}} {unsigned_lhs}
+  %y = qt.matmul %x, %w : tensor<1x256xf32>, !qt.tensor<4x256, #qt.gguf<q2_k>> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
 // F16 weights read transposed by linalg.matmul: blocks of 32 halves widened
 // to f32; the destination (here a zero fill) is added to each sum.
 // CHECK-LABEL: func.func @f16

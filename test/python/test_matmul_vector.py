@@ -19,7 +19,7 @@ weight exactly as llama.cpp does and accumulates in f32 partial sums reduced as 
 error is f32 rounding of a K-term sum; asserted: max|y - ref| <= 1e-4 * max|ref|.
 
 With `int8-dot` (generic: portable vector arith; avx2: vpmaddubsw/vpmaddwd), the activations
-are quantized per block of 32 as llama.cpp's q8_0 (per 256 as q8_K for TQ2_0, Q4_K, Q5_K, Q6_K) (d = amax/127,
+are quantized per block of 32 as llama.cpp's q8_0 (per 256 as q8_K for TQ2_0 and the k-quants) (d = amax/127,
 q = roundeven(x * 127/amax),
 computed in float32 as kvant does) and the reference uses those dequantized activations
 (q * d) instead of x: the integer dot products are exact, so the same tolerance holds.

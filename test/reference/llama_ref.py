@@ -23,7 +23,7 @@ parameter plus the mmapped file (a Llama-3-8B-shaped Q8_0 file in f32 peaked at 
 
 `int8_activations=True` mirrors kvant-compile's int8-dot mode (and llama.cpp's vec_dot with
 q8 activations): before each matmul with a weight of a format in INT8_DOT_TYPES, the activation
-row is quantized per block of 32 (256 for TQ1_0, TQ2_0, Q4_K, Q5_K and Q6_K, as llama.cpp's q8_K) in float32 (d = amax/127,
+row is quantized per block of 32 (256 for TQ1_0, TQ2_0 and the k-quants, as llama.cpp's q8_K) in float32 (d = amax/127,
 q = roundeven(x * 127/amax)) and replaced by q * d.
 
 Validated against llama.cpp (test/reference/compare_llamacpp.py) on random models: max |diff|
@@ -46,7 +46,8 @@ INT8_DOT_TYPES = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K"
 
 # Activation blocks: 256 (llama.cpp's q8_K) for formats whose 256-element blocks have one scale
 # (times small integer scales per sub-block).
-ACTIVATION_BLOCK = {"TQ1_0": 256, "TQ2_0": 256, "Q4_K": 256, "Q5_K": 256, "Q6_K": 256}
+ACTIVATION_BLOCK = {"TQ1_0": 256, "TQ2_0": 256, "Q2_K": 256, "Q3_K": 256, "Q4_K": 256, "Q5_K": 256,
+                    "Q6_K": 256}
 
 
 def quantize_activations(x, block=32):

@@ -434,8 +434,13 @@ static void decodeQ2_K(BlockReader &r, BlockGroups &out) {
   Value d = r.f16(80);
   Value dmin = r.f16(82);
   Value packed = r.bytes(0, 16);
+  Value scaleNibbles = r.andv(packed, 0xF);
+  // Lane 2g (2g + 1) scales the low (high) 16 elements of group g.
+  out.superScale = d;
+  out.intScales = arith::ExtUIOp::create(
+      b, loc, VectorType::get({16}, b.getI32Type()), scaleNibbles);
   auto f32x16 = VectorType::get({16}, b.getF32Type());
-  Value sc = arith::UIToFPOp::create(b, loc, f32x16, r.andv(packed, 0xF));
+  Value sc = arith::UIToFPOp::create(b, loc, f32x16, scaleNibbles);
   Value m = arith::UIToFPOp::create(b, loc, f32x16, r.shruv(packed, 4));
   Value dSplat = vector::BroadcastOp::create(b, loc, f32x16, d);
   Value dminSplat = vector::BroadcastOp::create(b, loc, f32x16, dmin);
@@ -459,7 +464,8 @@ static void decodeQ2_K(BlockReader &r, BlockGroups &out) {
 
 /// q3_k (256 elements): u8 hmask[32], u8 qs[64], u8 scales[12], f16 d. In
 /// half n, group j (elements 128n + 32j + l) is bits 2j..2j+1 of qs[32n + l]
-/// minus 4 unless bit 4n + j of hmask[l] is set; its halves (16 elements)
+/// minus 4 unless bit 4n + j of hmask[l] is set (unsigned q in [0, 7] with
+/// offset -4); its halves (16 elements)
 /// have the 6-bit scales 8n + 2j and 8n + 2j + 1, minus 32:
 /// w = d * (scale - 32) * q. Scale k is nibble k / 8 of scales[k % 8] with
 /// bits 2(k / 4)..+1 of scales[8 + k % 4] above it (llama.cpp's kmask
@@ -493,6 +499,10 @@ static void decodeQ3_K(BlockReader &r, BlockGroups &out) {
              3),
       4);
   Value scales6 = r.subi(r.ori(low, high), 32);
+  // Lane 2g (2g + 1) scales the low (high) 16 elements of group g.
+  out.superScale = d;
+  out.intScales = arith::ExtSIOp::create(
+      b, loc, VectorType::get({16}, b.getI32Type()), scales6);
   auto f32x16 = VectorType::get({16}, b.getF32Type());
   Value scalesF = arith::SIToFPOp::create(b, loc, f32x16, scales6);
   Value dSplat = vector::BroadcastOp::create(b, loc, f32x16, d);
@@ -503,12 +513,15 @@ static void decodeQ3_K(BlockReader &r, BlockGroups &out) {
     for (int64_t j = 0; j < 4; ++j) {
       Value low2 = r.andv(r.shruv(qs, 2 * j), 3);
       Value bit = r.andv(r.shruv(hmask, 4 * n + j), 1);
-      Value q = r.subi(r.ori(low2, r.shlv(bit, 2)), 4);
+      Value q = r.ori(low2, r.shlv(bit, 2));
       Value scaleLow = vector::ExtractOp::create(
           b, loc, scales, ArrayRef<int64_t>{8 * n + 2 * j});
       Value scaleHigh = vector::ExtractOp::create(
           b, loc, scales, ArrayRef<int64_t>{8 * n + 2 * j + 1});
-      out.groups.push_back({q, scaleLow, scaleHigh, {}});
+      QuantGroup group{q, scaleLow, scaleHigh, {}};
+      group.isUnsigned = true;
+      group.offset = -4;
+      out.groups.push_back(group);
     }
   }
 }
@@ -683,18 +696,21 @@ static std::optional<VectorFormat> getVectorFormat(GGUFFormat format) {
     return VectorFormat{decodeQ5_0};
   case GGUFFormat::Q5_1:
     return VectorFormat{decodeQ5_1, /*hasMin=*/true};
+  // Q2_K, Q3_K and Q6_K: activations per 256 (q8_K) with sums per 16; the
+  // integer scales per 16 elements ride in the dots (scale and high scale),
+  // and Q3_K's -4 and Q6_K's -32 meet the sums as mins (offsetsToMins).
   case GGUFFormat::Q2_K:
     return VectorFormat{decodeQ2_K,
                         /*hasMin=*/true,
                         /*sumWidth=*/16,
-                        /*activationGroups=*/1,
+                        /*activationGroups=*/8,
                         /*needsInt8=*/true,
                         /*interleavable=*/false};
   case GGUFFormat::Q3_K:
     return VectorFormat{decodeQ3_K,
-                        /*hasMin=*/false,
-                        kGroupSize,
-                        /*activationGroups=*/1,
+                        /*hasMin=*/true,
+                        /*sumWidth=*/16,
+                        /*activationGroups=*/8,
                         /*needsInt8=*/false,
                         /*interleavable=*/false};
   case GGUFFormat::Q4_K:
@@ -704,8 +720,6 @@ static std::optional<VectorFormat> getVectorFormat(GGUFFormat format) {
     return VectorFormat{decodeQ5_K, /*hasMin=*/true, kGroupSize,
                         /*activationGroups=*/8};
   case GGUFFormat::Q6_K:
-    // With int8 activations per 256 (q8_K) and their sums per 16: the
-    // quants stay unsigned and their -32 meets the sums (offsetsToMins).
     return VectorFormat{decodeQ6_K,
                         /*hasMin=*/true,
                         /*sumWidth=*/16,
