@@ -107,6 +107,9 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
   // instructions once buffers exist (the x86 forms are LLVM intrinsic calls).
   pipeline += std::string("qt-lower-int8-ops{target=") +
               (int8Dot == "avx2" ? "avx2" : "generic") + "}, ";
+  // Exponentials marked approximate (SiLU's) as vector polynomials rather
+  // than one libm call per lane.
+  pipeline += "kvant-approximate-exp, ";
   // Vector transfers become plain loads here (they are in bounds and
   // contiguous); f32 sums may be reassociated into trees.
   const std::string vectorToLLVM =

@@ -327,7 +327,7 @@ func.func @mlp_swiglu(%x: tensor<?x64xf32>, %g: tensor<128x64xf32>, %u: tensor<1
   // CHECK: %[[H:.*]] = linalg.generic {{.*}} ins(%[[GATE]], %[[UP]] : tensor<?x128xf32>, tensor<?x128xf32>)
   // CHECK: ^bb0(%[[GV:.*]]: f32, %[[UV:.*]]: f32, %{{.*}}: f32):
   // CHECK:   %[[NEG:.*]] = arith.negf %[[GV]]
-  // CHECK:   %[[E:.*]] = math.exp %[[NEG]]
+  // CHECK:   %[[E:.*]] = math.exp %[[NEG]] fastmath<afn> : f32
   // CHECK:   %[[DEN:.*]] = arith.addf %{{.*}}, %[[E]]
   // CHECK:   %[[SILU:.*]] = arith.divf %[[GV]], %[[DEN]]
   // CHECK:   arith.mulf %[[SILU]], %[[UV]]

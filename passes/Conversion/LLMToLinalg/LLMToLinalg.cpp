@@ -885,11 +885,12 @@ static Value buildGelu(OpBuilder &b, Location loc, Value x) {
       arith::AddFOp::create(b, loc, f32Const(b, loc, 1.0), tanh));
 }
 
-/// SiLU: `x / (1 + exp(-x))`.
+/// SiLU: `x / (1 + exp(-x))`. The exponential may be approximate (`afn`):
+/// on the CPU, kvant-approximate-exp makes it a vector polynomial.
 static Value buildSilu(OpBuilder &b, Location loc, Value x) {
   Value negated = arith::NegFOp::create(b, loc, x);
-  Value denominator = arith::AddFOp::create(
-      b, loc, f32Const(b, loc, 1.0), math::ExpOp::create(b, loc, negated));
+  Value exp = math::ExpOp::create(b, loc, negated, arith::FastMathFlags::afn);
+  Value denominator = arith::AddFOp::create(b, loc, f32Const(b, loc, 1.0), exp);
   return arith::DivFOp::create(b, loc, x, denominator);
 }
 
