@@ -76,8 +76,10 @@ def LowerAttentionToVectorPass : Pass<"llm-lower-attention-to-vector"> {
     same as the reference lowering's) per key. The query heads sharing a
     key/value head are handled together, so grouped-query attention reads
     the cache once per key/value head. Arithmetic is f32 whatever the
-    element types; the exponentials are polynomial approximations
-    (`math` dialect's, accurate to a few ulp) so that they stay vectors.
+    element types; the exponentials carry the `afn` fast-math flag, and
+    `kvant-approximate-exp` (in the CPU pipeline) makes them the `math`
+    dialect's polynomial approximation (accurate to a few ulp), so that they
+    stay vectors.
 
     The op needs static head counts and head sizes; attention with dynamic
     ones is left for `convert-llm-to-linalg`.

@@ -17,7 +17,6 @@
 #include "passes/Conversion/Common/AttentionVisibility.h"
 
 #include "dialects/llm/IR/LLMOps.h"
-#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -91,13 +90,11 @@ static Value splatLane(OpBuilder &b, Location loc, Value vec, int64_t lane,
 }
 
 namespace {
-/// Builds the loop nest of one llm.attention op; `exps` collects the
-/// math.exp ops it creates (approximated as polynomials afterwards).
+/// Builds the loop nest of one llm.attention op.
 class AttentionBuilder {
 public:
-  AttentionBuilder(AttentionOp op, AttentionShape shape,
-                   SmallVectorImpl<Operation *> &exps)
-      : op(op), shape(shape), exps(exps) {}
+  AttentionBuilder(AttentionOp op, AttentionShape shape)
+      : op(op), shape(shape) {}
 
   /// The [T, Hq, Dv] result, in the op's result type.
   Value build(OpBuilder &b);
@@ -114,15 +111,14 @@ private:
                                   Value j, ArrayRef<Value> queries,
                                   Value position, Value offset,
                                   ValueRange carried);
+  /// An exponential that may be approximate (`afn`): kvant-approximate-exp
+  /// makes it a vector polynomial rather than a libm call per lane.
   Value exp(OpBuilder &b, Location loc, Value x) {
-    auto e = math::ExpOp::create(b, loc, x);
-    exps.push_back(e);
-    return e;
+    return math::ExpOp::create(b, loc, x, arith::FastMathFlags::afn);
   }
 
   AttentionOp op;
   AttentionShape shape;
-  SmallVectorImpl<Operation *> &exps;
 };
 } // namespace
 
@@ -298,22 +294,12 @@ struct LowerAttentionToVectorPass
       if (std::optional<AttentionShape> shape = getStaticShape(op))
         ops.push_back({op, *shape});
     });
-    SmallVector<Operation *> exps;
     IRRewriter rewriter(&getContext());
     for (auto [op, shape] : ops) {
       rewriter.setInsertionPoint(op);
-      Value result = AttentionBuilder(op, shape, exps).build(rewriter);
+      Value result = AttentionBuilder(op, shape).build(rewriter);
       rewriter.replaceOp(op, result);
     }
-    if (exps.empty())
-      return;
-    // Vector exponentials would otherwise become one libm call per lane.
-    RewritePatternSet patterns(&getContext());
-    populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
-      return name == math::ExpOp::getOperationName();
-    });
-    if (failed(applyOpPatternsGreedily(exps, std::move(patterns))))
-      return signalPassFailure();
   }
 };
 } // namespace
