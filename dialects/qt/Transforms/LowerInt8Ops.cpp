@@ -28,6 +28,17 @@ using namespace kvant::qt;
 
 namespace {
 
+/// The lower half of the lanes of `low` followed by the upper half of those
+/// of `high` (same vector type): a scale and a high-half scale, splat, as one
+/// vector of per-lane factors.
+static Value joinHalves(OpBuilder &b, Location loc, Value low, Value high) {
+  int64_t lanes = cast<VectorType>(low.getType()).getDimSize(0);
+  SmallVector<int64_t> halves;
+  for (int64_t j = 0; j < lanes; ++j)
+    halves.push_back(j < lanes / 2 ? j : lanes + j);
+  return vector::ShuffleOp::create(b, loc, low, high, halves);
+}
+
 /// Portable: widen, multiply, and add the four strided shuffles that pick
 /// product 4j + r for every lane j.
 static Value buildGenericDot(OpBuilder &b, Location loc, DotI8Op op) {
@@ -51,14 +62,10 @@ static Value buildGenericDot(OpBuilder &b, Location loc, DotI8Op op) {
   }
   if (Value scale = op.getScale()) {
     Value splat = vector::BroadcastOp::create(b, loc, resultType, scale);
-    if (Value high = op.getScaleHigh()) {
-      // Lanes of the upper half take the high scale.
-      Value highSplat = vector::BroadcastOp::create(b, loc, resultType, high);
-      SmallVector<int64_t> halves;
-      for (int64_t j = 0; j < lanes; ++j)
-        halves.push_back(j < lanes / 2 ? j : lanes + j);
-      splat = vector::ShuffleOp::create(b, loc, splat, highSplat, halves);
-    }
+    // Lanes of the upper half take the high scale.
+    if (Value high = op.getScaleHigh())
+      splat = joinHalves(b, loc, splat,
+                         vector::BroadcastOp::create(b, loc, resultType, high));
     sum = arith::MulIOp::create(b, loc, sum, splat);
   }
   return sum;
@@ -194,13 +201,8 @@ static Value buildAVX2Dot(OpBuilder &b, Location loc, DotI8Op op) {
       weights = splat(scale);
       // The high scale weighs the pairs of the upper 16 inputs: i16 lanes
       // 8..15, which vpmaddwd sums into result lanes 4..7.
-      if (Value high = op.getScaleHigh()) {
-        SmallVector<int64_t> halves;
-        for (int64_t j = 0; j < 16; ++j)
-          halves.push_back(j < 8 ? j : 16 + j);
-        weights =
-            vector::ShuffleOp::create(b, loc, weights, splat(high), halves);
-      }
+      if (Value high = op.getScaleHigh())
+        weights = joinHalves(b, loc, weights, splat(high));
     }
   } else {
     weights = splatPairWeights(b, loc, 1);

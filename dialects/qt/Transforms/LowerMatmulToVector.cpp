@@ -465,8 +465,8 @@ static void decodeQ2_K(BlockReader &r, BlockGroups &out) {
 /// q3_k (256 elements): u8 hmask[32], u8 qs[64], u8 scales[12], f16 d. In
 /// half n, group j (elements 128n + 32j + l) is bits 2j..2j+1 of qs[32n + l]
 /// minus 4 unless bit 4n + j of hmask[l] is set (unsigned q in [0, 7] with
-/// offset -4); its halves (16 elements)
-/// have the 6-bit scales 8n + 2j and 8n + 2j + 1, minus 32:
+/// offset -4); its halves (16 elements) have the 6-bit scales 8n + 2j and
+/// 8n + 2j + 1, minus 32:
 /// w = d * (scale - 32) * q. Scale k is nibble k / 8 of scales[k % 8] with
 /// bits 2(k / 4)..+1 of scales[8 + k % 4] above it (llama.cpp's kmask
 /// shuffle), decoded for all 16 at once.
