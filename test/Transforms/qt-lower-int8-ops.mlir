@@ -187,11 +187,63 @@ func.func @dot_sum_small(%q0: vector<32xi8>, %q1: vector<32xi8>, %q2: vector<32x
 // AVX2-LABEL: func.func @dot_sum_large
 func.func @dot_sum_large(%q0: vector<32xi8>, %q1: vector<32xi8>, %x0: vector<32xi8>, %x1: vector<32xi8>) -> vector<8xi32> {
   // AVX2: %[[P0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg0, %arg2)
-  // AVX2: %[[D0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P0]]
   // AVX2: %[[P1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg1, %arg3)
+  // AVX2: %[[D0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P0]]
   // AVX2: %[[D1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P1]]
   // AVX2: %[[S:.*]] = arith.addi %[[D0]], %[[D1]] : vector<8xi32>
   // AVX2: return %[[S]]
   %d = qt.dot_i8_sum %q0, %q1 x %x0, %x1 {lhs_max = 100} : (vector<32xi8>, vector<32xi8>) x (vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+  return %d : vector<8xi32>
+}
+
+// -----
+
+// TQ2_0's four 2-bit planes of one byte vector, (v >> 2l) & 3: on AVX2 the
+// planes at bits 2 and 6 are read in place as (v & 12) and ((v >> 4) & 12),
+// four times their value, which saves two of the three shifts (LLVM merges
+// the two shifts by 4). Their pair
+// sums add up as i16 and one arithmetic shift right by 2 (exact: every
+// product is a multiple of 4) brings them back before the single vpmaddwd.
+// The generic form keeps the planes as they are.
+// GENERIC-LABEL: func.func @dot_sum_planes
+// AVX2-LABEL: func.func @dot_sum_planes
+func.func @dot_sum_planes(%v: vector<32xi8>, %x0: vector<32xi8>, %x1: vector<32xi8>, %x2: vector<32xi8>, %x3: vector<32xi8>) -> vector<8xi32> {
+  // GENERIC-COUNT-3: arith.shrui %arg0
+  // GENERIC-NOT: arith.shrui
+  // AVX2-DAG: %[[TWO:.*]] = arith.constant dense<2> : vector<16xi16>
+  // AVX2-DAG: %[[TWELVE:.*]] = arith.constant dense<12> : vector<32xi8>
+  // AVX2-DAG: %[[ONES:.*]] = arith.constant dense<1> : vector<16xi16>
+  // AVX2-DAG: %[[FOUR:.*]] = arith.constant dense<4> : vector<32xi8>
+  // AVX2-DAG: %[[THREE:.*]] = arith.constant dense<3> : vector<32xi8>
+  // AVX2-NOT: dense<6> : vector<32xi8>
+  // AVX2: %[[Q0:.*]] = arith.andi %arg0, %[[THREE]]
+  // AVX2: %[[HIGH:.*]] = arith.shrui %arg0, %[[FOUR]]
+  // AVX2: %[[Q2:.*]] = arith.andi %[[HIGH]], %[[THREE]]
+  // AVX2: %[[P0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[Q0]], %arg1)
+  // AVX2: %[[Q1X4:.*]] = arith.andi %arg0, %[[TWELVE]]
+  // AVX2: %[[P1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[Q1X4]], %arg2)
+  // AVX2: %[[P2:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[Q2]], %arg3)
+  // AVX2: %[[S0:.*]] = arith.addi %[[P0]], %[[P2]] : vector<16xi16>
+  // AVX2: %[[HIGH3:.*]] = arith.shrui %arg0, %[[FOUR]]
+  // AVX2: %[[Q3X4:.*]] = arith.andi %[[HIGH3]], %[[TWELVE]]
+  // AVX2: %[[P3:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[Q3X4]], %arg4)
+  // AVX2: %[[S4:.*]] = arith.addi %[[P1]], %[[P3]] : vector<16xi16>
+  // AVX2: %[[S1:.*]] = arith.shrsi %[[S4]], %[[TWO]] : vector<16xi16>
+  // AVX2: %[[S:.*]] = arith.addi %[[S0]], %[[S1]] : vector<16xi16>
+  // AVX2: %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[S]], %[[ONES]])
+  // AVX2-NOT: pmadd.wd
+  // AVX2: return %[[D]]
+  %c2 = arith.constant dense<2> : vector<32xi8>
+  %c4 = arith.constant dense<4> : vector<32xi8>
+  %c6 = arith.constant dense<6> : vector<32xi8>
+  %m = arith.constant dense<3> : vector<32xi8>
+  %q0 = arith.andi %v, %m : vector<32xi8>
+  %s1 = arith.shrui %v, %c2 : vector<32xi8>
+  %q1 = arith.andi %s1, %m : vector<32xi8>
+  %s2 = arith.shrui %v, %c4 : vector<32xi8>
+  %q2 = arith.andi %s2, %m : vector<32xi8>
+  %s3 = arith.shrui %v, %c6 : vector<32xi8>
+  %q3 = arith.andi %s3, %m : vector<32xi8>
+  %d = qt.dot_i8_sum %q0, %q1, %q2, %q3 x %x0, %x1, %x2, %x3 {lhs_max = 3} : (vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>) x (vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
   return %d : vector<8xi32>
 }

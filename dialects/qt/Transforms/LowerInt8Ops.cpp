@@ -15,8 +15,11 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
 
 namespace kvant::qt {
 #define GEN_PASS_DEF_LOWERINT8OPSPASS
@@ -271,9 +274,49 @@ struct LowerDotI8 : OpRewritePattern<DotI8Op> {
   bool avx2;
 };
 
+/// A bit field of bytes, `(bytes >> shift) & mask` with splat constants
+/// (`bytes & mask` when shift is 0): a ternary format's 2-bit quants.
+struct BitField {
+  Value bytes;
+  int64_t shift;
+  int64_t mask;
+};
+static std::optional<int64_t> matchSplatInt(Value v) {
+  DenseIntElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat())
+    return std::nullopt;
+  return attr.getSplatValue<APInt>().getZExtValue();
+}
+static std::optional<BitField> matchBitField(Value lhs) {
+  auto andOp = lhs.getDefiningOp<arith::AndIOp>();
+  if (!andOp)
+    return std::nullopt;
+  Value field = andOp.getLhs();
+  std::optional<int64_t> mask = matchSplatInt(andOp.getRhs());
+  if (!mask) {
+    field = andOp.getRhs();
+    mask = matchSplatInt(andOp.getLhs());
+  }
+  if (!mask)
+    return std::nullopt;
+  if (auto shift = field.getDefiningOp<arith::ShRUIOp>())
+    if (std::optional<int64_t> amount = matchSplatInt(shift.getRhs()))
+      if (*amount < 8)
+        return BitField{shift.getLhs(), *amount, *mask};
+  return BitField{field, 0, *mask};
+}
+
 /// qt.dot_i8_sum: on AVX2, the 16-bit pair sums (vpmaddubsw) of as many
 /// products as cannot overflow 16 bits are added (vpaddw) before one
 /// vpmaddwd; elsewhere, and for other widths, a sum of qt.dot_i8.
+///
+/// Bit fields `(v >> c) & m` (TQ2_0's four 2-bit planes) are read as
+/// `(v >> (c - s)) & (m << s)` with s = c % 4: the field times 2^s, which
+/// saves the shift of every other plane (x86 has no byte shift: each is a
+/// vpsrlw and a vpand, and the shifts share two ports). The pair sums of the
+/// fields scaled alike add up as i16, and one arithmetic shift right by s,
+/// exact since every product is a multiple of 2^s, brings them back before
+/// they join the others.
 struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
   LowerDotI8Sum(MLIRContext *context, bool avx2)
       : OpRewritePattern(context), avx2(avx2) {}
@@ -297,30 +340,95 @@ struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
       rewriter.replaceOp(op, sum);
       return success();
     }
-    // A pair sum is at most 2 * lhs_max * 127 in magnitude.
-    int64_t perPair = 2 * std::max<int64_t>(op.getLhsMax(), 1) * 127;
-    int64_t run = std::max<int64_t>(1, 32767 / perPair);
+    constexpr int64_t kI16Max = 32767;
+    // Products are at most 127 in magnitude on the rhs side; a pair sum of
+    // lhs values up to `bound` is at most 2 * 127 * bound.
+    auto pairBound = [](int64_t bound) { return 2 * 127 * bound; };
     auto pairsType = VectorType::get({16}, rewriter.getI16Type());
-    Value ones = splatPairWeights(rewriter, loc, 1);
-    Value pairs;
-    int64_t inRun = 0;
-    auto widen = [&]() {
-      add(callIntrinsic(rewriter, loc, op.getType(), "llvm.x86.avx2.pmadd.wd",
-                        ValueRange{pairs, ones}));
-      pairs = Value();
-      inRun = 0;
+    auto bytesType = VectorType::get({32}, rewriter.getI8Type());
+    auto splat = [&](VectorType type, int64_t value) -> Value {
+      return arith::ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(
+              type, rewriter.getIntegerAttr(type.getElementType(), value)));
     };
+    Value ones = splatPairWeights(rewriter, loc, 1);
+
+    // i16 partial sums in true units, added while their bound allows, then
+    // widened by one vpmaddwd each.
+    Value pending;
+    int64_t pendingBound = 0;
+    auto addPartial = [&](Value partial, int64_t bound) {
+      if (pending && pendingBound + bound <= kI16Max) {
+        pending = arith::AddIOp::create(rewriter, loc, pending, partial);
+        pendingBound += bound;
+        return;
+      }
+      if (pending)
+        add(callIntrinsic(rewriter, loc, op.getType(), "llvm.x86.avx2.pmadd.wd",
+                          ValueRange{pending, ones}));
+      pending = partial;
+      pendingBound = bound;
+    };
+    // One run of pair sums per scale 2^s, closed when the next pair could
+    // overflow 16 bits.
+    struct Run {
+      Value pairs;
+      int64_t bound = 0;
+    };
+    llvm::SmallMapVector<int64_t, Run, 4> runs;
+    auto closeRun = [&](int64_t s) {
+      Run &run = runs[s];
+      if (!run.pairs)
+        return;
+      Value partial = run.pairs;
+      if (s)
+        partial =
+            arith::ShRSIOp::create(rewriter, loc, partial, splat(pairsType, s));
+      addPartial(partial, run.bound >> s);
+      run = Run();
+    };
+    llvm::DenseMap<std::pair<Value, int64_t>, Value> shifted;
     for (auto [lhs, rhs] : llvm::zip(op.getLhs(), op.getRhs())) {
+      int64_t bound = std::max<int64_t>(op.getLhsMax(), 1);
+      int64_t s = 0;
+      Value scaled = lhs;
+      if (std::optional<BitField> field = matchBitField(lhs)) {
+        bound = std::min(bound, field->mask);
+        s = field->shift % 4;
+        if (pairBound(field->mask << s) > kI16Max)
+          s = 0;
+        if (s) {
+          int64_t base = field->shift - s;
+          Value &source = shifted[{field->bytes, base}];
+          if (!source)
+            source = base ? arith::ShRUIOp::create(rewriter, loc, field->bytes,
+                                                   splat(bytesType, base))
+                                .getResult()
+                          : field->bytes;
+          scaled = arith::AndIOp::create(rewriter, loc, source,
+                                         splat(bytesType, field->mask << s));
+          bound <<= s;
+        }
+      }
+      Run &run = runs[s];
+      if (run.pairs && run.bound + pairBound(bound) > kI16Max)
+        closeRun(s);
       Value p =
           callIntrinsic(rewriter, loc, pairsType, "llvm.x86.avx2.pmadd.ub.sw",
-                        ValueRange{lhs, rhs});
-      pairs = pairs ? arith::AddIOp::create(rewriter, loc, pairs, p).getResult()
-                    : p;
-      if (++inRun == run)
-        widen();
+                        ValueRange{scaled, rhs});
+      Run &open = runs[s];
+      open.pairs =
+          open.pairs
+              ? arith::AddIOp::create(rewriter, loc, open.pairs, p).getResult()
+              : p;
+      open.bound += pairBound(bound);
     }
-    if (pairs)
-      widen();
+    for (auto &entry : runs)
+      closeRun(entry.first);
+    if (pending)
+      add(callIntrinsic(rewriter, loc, op.getType(), "llvm.x86.avx2.pmadd.wd",
+                        ValueRange{pending, ones}));
     rewriter.replaceOp(op, sum);
     return success();
   }
