@@ -314,19 +314,24 @@ func.func @not_transposed(%x: tensor<4x64xf32>, %w: tensor<64x16xf32>, %acc: ten
 // tq2_0: one scale per 256-element block, so the activations take one scale
 // per 256 as well (llama.cpp's q8_K): the 8 groups' integer dots are one
 // qt.dot_i8_sum (quants in [0, 3]: their 16-bit pair sums add up before
-// widening), converted and scaled once; -d, every group's min, meets the 8
-// group sums in one fma.
+// widening). The block's -1 offset meets the activations' integer sums per
+// group (computed with the quants: no float sums) in one subtraction, and the
+// block's sum is converted and scaled once.
 // INT8-LABEL: func.func @tq2_0_int8
 func.func @tq2_0_int8(%x: tensor<1x512xf32>, %w: !qt.tensor<4x512, #qt.gguf<tq2_0>>) -> tensor<1x4xf32> {
-  // INT8: %[[QX:.*]]:3 = scf.for {{.*}} -> (tensor<1x512xi8>, tensor<1x2xf32>, tensor<1x16xf32>)
+  // INT8: %[[QX:.*]]:3 = scf.for {{.*}} -> (tensor<1x512xi8>, tensor<1x2xf32>, tensor<1x16xi32>)
   // INT8-COUNT-7: arith.maxnumf
   // INT8: scf.forall
   // INT8-NOT: arith.sitofp %{{.*}} : vector<8xi32>
   // INT8-NOT: qt.dot_i8 %
-  // INT8: qt.dot_i8_sum %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} x %{{.*}} {lhs_max = 3 : i64}
+  // INT8: %[[DOT:.*]] = qt.dot_i8_sum %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} x %{{.*}} {lhs_max = 3 : i64}
+  // INT8: %[[SUMS:.*]] = vector.transfer_read %[[QX]]#2[%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<1x16xi32>, vector<8xi32>
+  // INT8: %[[NET:.*]] = arith.subi %[[DOT]], %[[SUMS]] : vector<8xi32>
   // INT8-NOT: arith.sitofp %{{.*}} : vector<8xi32>
-  // INT8: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
+  // INT8: arith.sitofp %[[NET]] : vector<8xi32> to vector<8xf32>
   // INT8-NOT: arith.sitofp %{{.*}} : vector<8xi32>
+  // INT8: vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
+  // INT8-NOT: vector.fma
   // INT8: vector.reduction <add>
   %y = qt.matmul %x, %w : tensor<1x512xf32>, !qt.tensor<4x512, #qt.gguf<tq2_0>> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>

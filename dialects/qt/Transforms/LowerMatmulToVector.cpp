@@ -240,6 +240,12 @@ struct BlockGroups {
   /// weighted by their integer scales, add up before one conversion.
   Value superScale;
   Value intScales;
+  /// When non-zero, every weight is `superScale * (q + intOffset)` with the
+  /// quants unsigned (the ternary formats' -1). With int8 activations that
+  /// share the block's scale, the offset times the activations' integer
+  /// group sums joins the block's integer sum (one vector add); otherwise
+  /// it becomes every group's offset (blockOffsetToGroups).
+  int64_t intOffset = 0;
 };
 
 // Decoders name every operand before combining them: C++ leaves the order in
@@ -527,15 +533,12 @@ static void decodeQ3_K(BlockReader &r, BlockGroups &out) {
 }
 
 /// tq2_0 (256 elements, ternary): u8 qs[64], f16 d. Element 128c + 32l + m
-/// is bits 2l..2l+1 of qs[32c + m]; w = d * q - d, with the unsigned q in
-/// [0, 3] and -d as every group's min.
+/// is bits 2l..2l+1 of qs[32c + m]; w = d * (q - 1), with the unsigned q in
+/// [0, 3] and -1 as the block's offset.
 static void decodeTQ2_0(BlockReader &r, BlockGroups &out) {
-  OpBuilder &b = r.getBuilder();
   Value d = r.f16(64);
-  Value minusD = r.negf(d);
-  out.mins = vector::BroadcastOp::create(
-      b, r.getLoc(), VectorType::get({8}, b.getF32Type()), minusD);
   out.superScale = d;
+  out.intOffset = -1;
   for (int64_t c = 0; c < 2; ++c) {
     Value qs = r.bytes(32 * c, 32);
     for (int64_t l = 0; l < 4; ++l) {
@@ -614,15 +617,13 @@ static Value ternaryDigits(OpBuilder &b, Location loc, Value v,
 /// tq1_0 (256 elements, ternary): u8 qs[48], u8 qh[4], f16 d. Digit k of
 /// qs[j] is element 32k + j for j < 32 (k < 5), 160 + 16k + (j - 32) for
 /// 32 <= j < 48; digit k of qh[j] is element 240 + 4k + j (k < 4). The digit
-/// q is in [0, 2]; w = d * q - d, as tq2_0.
+/// q is in [0, 2]; w = d * (q - 1), as tq2_0.
 static void decodeTQ1_0(BlockReader &r, BlockGroups &out) {
   OpBuilder &b = r.getBuilder();
   Location loc = r.getLoc();
   Value d = r.f16(52);
-  Value minusD = r.negf(d);
-  out.mins = vector::BroadcastOp::create(
-      b, loc, VectorType::get({8}, b.getF32Type()), minusD);
   out.superScale = d;
+  out.intOffset = -1;
   auto push = [&](Value q) {
     QuantGroup group{q, d, {}, {}};
     group.isUnsigned = true;
@@ -681,6 +682,9 @@ struct VectorFormat {
   /// Readable with interleaved rows: every group has one scale (no
   /// scaleHigh), so that a group's dots of 8 rows sum to one lane each.
   bool interleavable = true;
+  /// The decoder sets a block offset (BlockGroups::intOffset): the int8
+  /// path needs the activations' integer sums per group.
+  bool intSums = false;
 };
 
 /// The vector description of `scheme`'s format, if this lowering knows it.
@@ -727,11 +731,21 @@ static std::optional<VectorFormat> getVectorFormat(GGUFFormat format) {
                         /*needsInt8=*/false,
                         /*interleavable=*/false};
   case GGUFFormat::TQ1_0:
-    return VectorFormat{decodeTQ1_0, /*hasMin=*/true, kGroupSize,
-                        /*activationGroups=*/8};
+    return VectorFormat{decodeTQ1_0,
+                        /*hasMin=*/false,
+                        kGroupSize,
+                        /*activationGroups=*/8,
+                        /*needsInt8=*/false,
+                        /*interleavable=*/true,
+                        /*intSums=*/true};
   case GGUFFormat::TQ2_0:
-    return VectorFormat{decodeTQ2_0, /*hasMin=*/true, kGroupSize,
-                        /*activationGroups=*/8};
+    return VectorFormat{decodeTQ2_0,
+                        /*hasMin=*/false,
+                        kGroupSize,
+                        /*activationGroups=*/8,
+                        /*needsInt8=*/false,
+                        /*interleavable=*/true,
+                        /*intSums=*/true};
   case GGUFFormat::IQ4_NL:
     return VectorFormat{decodeIQ4_NL};
   case GGUFFormat::MXFP4:
@@ -749,11 +763,13 @@ static std::optional<VectorFormat> getVectorFormat(GGUFFormat format) {
 /// or q8_K (per block of 256): `quants` [M, K] i8, `scales` [M, K / block]
 /// f32 (d = amax / 127) and, for formats with a min, `sums` [M, K / sumWidth]
 /// f32 (d * the sum of each run of sumWidth quants: 32, or 16 for Q2_K's
-/// 16-element sub-blocks).
+/// 16-element sub-blocks). `intSums` [M, K / 32] i32, when asked for, holds
+/// the plain sums of each group's quants (for block offsets).
 struct QuantizedActivations {
   Value quants;
   Value scales;
   Value sums;
+  Value intSums;
   /// Groups of 32 per scale: 1, or 8 for 256-element blocks.
   int64_t groupsPerScale = 1;
   int64_t sumWidth = kGroupSize;
@@ -765,7 +781,8 @@ struct QuantizedActivations {
 static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
                                                 Value x, bool withSums,
                                                 int64_t groupsPerScale,
-                                                int64_t sumWidth) {
+                                                int64_t sumWidth,
+                                                bool withIntSums) {
   auto xType = cast<RankedTensorType>(x.getType());
   int64_t k = xType.getDimSize(1);
   int64_t blockSize = kGroupSize * groupsPerScale;
@@ -779,6 +796,8 @@ static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
   SmallVector<Value> inits = {empty(k, i8), empty(blocks, f32)};
   if (withSums)
     inits.push_back(empty(k / sumWidth, f32));
+  if (withIntSums)
+    inits.push_back(empty(k / kGroupSize, i32));
 
   auto vf32 = VectorType::get({kGroupSize}, f32);
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
@@ -836,6 +855,7 @@ static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
                   vector::BroadcastOp::create(bb, bloc, vf32, inverse);
               Value quants = args[0];
               Value sums = withSums ? args[2] : Value();
+              Value intSums = withIntSums ? args.back() : Value();
               for (int64_t g = 0; g < groupsPerScale; ++g) {
                 Value scaled =
                     arith::MulFOp::create(bb, bloc, xs[g], inverseSplat);
@@ -869,12 +889,22 @@ static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
                   sums = tensor::InsertOp::create(bb, bloc, scaledSum, sums,
                                                   ValueRange{row, index});
                 }
+                if (withIntSums) {
+                  Value wide = arith::ExtSIOp::create(
+                      bb, bloc, VectorType::get({kGroupSize}, i32), q);
+                  Value sum = vector::ReductionOp::create(
+                      bb, bloc, vector::CombiningKind::ADD, wide);
+                  intSums = tensor::InsertOp::create(
+                      bb, bloc, sum, intSums, ValueRange{row, groupIndex[g]});
+                }
               }
               SmallVector<Value> next = {quants};
               next.push_back(tensor::InsertOp::create(bb, bloc, d, args[1],
                                                       ValueRange{row, block}));
               if (withSums)
                 next.push_back(sums);
+              if (withIntSums)
+                next.push_back(intSums);
               scf::YieldOp::create(bb, bloc, next);
             });
         scf::YieldOp::create(rb, rloc, cols.getResults());
@@ -884,6 +914,8 @@ static QuantizedActivations quantizeActivations(OpBuilder &b, Location loc,
   result.scales = rows.getResult(1);
   if (withSums)
     result.sums = rows.getResult(2);
+  if (withIntSums)
+    result.intSums = rows.getResults().back();
   result.groupsPerScale = groupsPerScale;
   result.sumWidth = sumWidth;
   return result;
@@ -1049,6 +1081,47 @@ static bool offsetsToMins(OpBuilder &b, Location loc, const Activations &acts,
   return true;
 }
 
+/// Whether `block`'s offset (BlockGroups::intOffset) can meet the
+/// activations' integer group sums: int8 activations with one scale per
+/// block, and a group per i32 lane.
+static bool keepsBlockOffset(const Activations &acts,
+                             const BlockGroups &block) {
+  int64_t groups = static_cast<int64_t>(block.groups.size());
+  return block.intOffset && acts.quantized && acts.quantized->intSums &&
+         block.superScale && acts.quantized->groupsPerScale == groups &&
+         groups == kDotLanes;
+}
+
+/// Makes `block`'s offset every group's (see QuantGroup::offset), for the
+/// paths that apply offsets per group.
+static void blockOffsetToGroups(BlockGroups &block) {
+  if (!block.intOffset)
+    return;
+  for (QuantGroup &group : block.groups)
+    group.offset = block.intOffset;
+  block.intOffset = 0;
+}
+
+/// `sum` plus `offset` times the activations' integer sums of the kDotLanes
+/// groups from `firstGroup` in row `row` (one per lane: every lane of a
+/// block's sum has the same scale, so which lane takes which group does not
+/// matter).
+static Value addOffsetTimesSums(OpBuilder &b, Location loc,
+                                const QuantizedActivations &q, Value row,
+                                Value firstGroup, int64_t offset, Value sum) {
+  auto type = VectorType::get({kDotLanes}, b.getI32Type());
+  Value pad = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0);
+  Value sums = vector::TransferReadOp::create(b, loc, type, q.intSums,
+                                              ValueRange{row, firstGroup}, pad,
+                                              ArrayRef<bool>{true});
+  if (offset == -1)
+    return arith::SubIOp::create(b, loc, sum, sums);
+  Value factor = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getI32IntegerAttr(offset)));
+  Value term = arith::MulIOp::create(b, loc, sums, factor);
+  return arith::AddIOp::create(b, loc, sum, term);
+}
+
 /// Accumulates rows `first .. first + count` of the output for the weight
 /// rows `weightRows` over all their blocks; returns one f32 sum per (weight
 /// row, activation row), weight row major.
@@ -1122,6 +1195,8 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
         for (int64_t r = 0; r < numWeightRows; ++r) {
           decoder.decodeGroups(bb, bloc, ValueRange{weightRows[r], block},
                                decoded[r]);
+          if (!keepsBlockOffset(acts, decoded[r]))
+            blockOffsetToGroups(decoded[r]);
           if (!offsetsToMins(bb, bloc, acts, decoded[r]))
             for (QuantGroup &group : decoded[r].groups)
               group = withOffsetApplied(bb, bloc, group);
@@ -1234,6 +1309,9 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
                             : small;
                 }
                 if (last) {
+                  if (int64_t offset = decoded[r].intOffset)
+                    sum = addOffsetTimesSums(bb, bloc, *acts.quantized, rows[t],
+                                             firstGroup, offset, sum);
                   Value sumF = arith::SIToFPOp::create(bb, bloc, accType, sum);
                   Value scale = arith::MulFOp::create(
                       bb, bloc, decoded[r].superScale, xd);
@@ -1476,11 +1554,21 @@ static SmallVector<Value> buildInterleavedBlockLoop(
         if (decoder.prefetch && count == 1)
           decoder.prefetch(bb, bloc, rowGroup, block);
         decodeGroupOfRows(bb, bloc, decoder, rowGroup, block, 0, decoded);
-        first = decoded;
         // Every row of a format decodes to the same structure.
-        const BlockGroups shape = first.front();
         bool sharesScale =
-            shape.superScale && q.groupsPerScale == groupsPerBlock;
+            decoded.front().superScale && q.groupsPerScale == groupsPerBlock;
+        // A block offset meets the integer sums when the groups' dots add up
+        // as integers; otherwise each group takes it.
+        bool keepOffset =
+            sharesScale && q.intSums && groupsPerBlock == kDotLanes;
+        auto normalizeOffsets = [&]() {
+          if (!keepOffset)
+            for (BlockGroups &d : decoded)
+              blockOffsetToGroups(d);
+        };
+        normalizeOffsets();
+        first = decoded;
+        const BlockGroups shape = first.front();
         // One value of each row's decode, as a lane vector.
         auto lanes = [&](ArrayRef<BlockGroups> rows, auto getter) {
           SmallVector<Value> scalars;
@@ -1512,9 +1600,11 @@ static SmallVector<Value> buildInterleavedBlockLoop(
         SmallVector<SmallVector<Value>> intSums(count,
                                                 SmallVector<Value>(kDotLanes));
         for (int64_t index = 0; index < groupsPerBlock; ++index) {
-          if (index > 0)
+          if (index > 0) {
             decodeGroupOfRows(bb, bloc, decoder, rowGroup, block, index,
                               decoded);
+            normalizeOffsets();
+          }
           Value gOffset = arith::ConstantIndexOp::create(bb, bloc, index);
           Value g = arith::AddIOp::create(bb, bloc, firstGroup, gOffset);
           Value width = arith::ConstantIndexOp::create(bb, bloc, kGroupSize);
@@ -1618,9 +1708,14 @@ static SmallVector<Value> buildInterleavedBlockLoop(
         if (sharesScale) {
           Value superScales =
               lanes(first, [](const BlockGroups &d) { return d.superScale; });
-          for (int64_t t = 0; t < count; ++t)
+          for (int64_t t = 0; t < count; ++t) {
+            if (int64_t offset = shape.intOffset)
+              for (Value &sum : intSums[t])
+                sum = addOffsetTimesSums(bb, bloc, q, rows[t], firstGroup,
+                                         offset, sum);
             scaledFma(next[t], superScales, scaleAt(t, firstGroup),
                       sumEachVector(bb, bloc, intSums[t]));
+          }
         }
         // Block mins: each row's mins (lane g for group g) times the
         // activations' group sums, summed per row into its lane.
@@ -1932,7 +2027,7 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
       // Interleaved rows also need the sums for quants with an offset.
       acts.quantized = quantizeActivations(
           rewriter, loc, matrix, /*withSums=*/format->hasMin || interleaved,
-          format->activationGroups, format->sumWidth);
+          format->activationGroups, format->sumWidth, format->intSums);
     }
     SmallVector<OpFoldResult> sizes = {
         tensor::getMixedSize(rewriter, loc, matrix, 0),
