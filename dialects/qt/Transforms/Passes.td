@@ -242,6 +242,13 @@ def LowerInt8OpsPass : Pass<"qt-lower-int8-ops"> {
       |rhs| <= 127 cannot saturate) summed to i32 pairs with `vpmaddwd` by
       ones, as `llvm.call_intrinsic`s.
 
+    `qt.dot_i8_sum` on AVX2 adds the `vpmaddubsw` pair sums as i16 while
+    `lhs_max` proves they fit, then widens them with one `vpmaddwd`. Its
+    bit-field operands `(v >> c) & m` are read as `(v >> (c - c % 4)) &
+    (m << c % 4)`, and the pair sums of each such scale are shifted back
+    once (exact): TQ2_0's four 2-bit planes then cost two byte shifts
+    instead of six.
+
     ```mlir
     %d = qt.dot_i8 %w, %x : vector<32xi8> -> vector<8xi32>
     // with target=avx2 becomes
