@@ -1275,7 +1275,8 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
                   shared ? groupIntScales(bb, bloc, decoded[r], index)
                          : std::pair<Value, Value>();
               bool last = index + 1 == size / kGroupSize;
-              bool collected = shared && !intScale && group.maxQuant;
+              bool collected =
+                  shared && !intScale && group.maxQuant && group.isUnsigned;
               if (collected) {
                 smallDots[r * count + t].push_back({group.quants, xq});
                 smallMax = std::max(smallMax, group.maxQuant);
@@ -1569,6 +1570,12 @@ static SmallVector<Value> buildInterleavedBlockLoop(
         normalizeOffsets();
         first = decoded;
         const BlockGroups shape = first.front();
+        // The shared-scale path adds integer dots only: an offset must have
+        // stayed the block's (keepOffset) rather than the groups'.
+        assert((!sharesScale ||
+                llvm::none_of(shape.groups,
+                              [](const QuantGroup &g) { return g.offset; })) &&
+               "group offsets on the shared-scale interleaved path");
         // One value of each row's decode, as a lane vector.
         auto lanes = [&](ArrayRef<BlockGroups> rows, auto getter) {
           SmallVector<Value> scalars;
