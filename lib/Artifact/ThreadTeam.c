@@ -18,8 +18,9 @@
 // (regions follow each other within microseconds during a forward pass), then
 // sleep on it with a futex. A region that starts while the team is busy (a
 // second caller thread, or a region nested in a region) runs on its caller
-// alone. The team size is OMP_NUM_THREADS when set, as with OpenMP, else the
-// number of CPUs the process may run on. Unloading the artifact stops and
+// alone. The team size is the runtime's request (kvant_thread_team_size, at
+// the end), else OMP_NUM_THREADS when set, as with OpenMP, else the number of
+// CPUs the process may run on. Unloading the artifact stops and
 // joins the workers before its code is unmapped.
 //
 // No math here: this file only decides which thread runs which iterations.
@@ -59,6 +60,7 @@ static struct {
   pthread_once_t once;
   int size;
   int started;
+  _Atomic int running; // started: the size is fixed (kvant_thread_team_size)
   pthread_t workers[kMaxThreads];
   // Bumped once per region (and at shutdown); workers wait for it to change.
   _Atomic uint32_t generation;
@@ -73,6 +75,10 @@ static struct {
   _Atomic int arrived;
   _Atomic uint32_t barrierGeneration;
 } team = {.once = PTHREAD_ONCE_INIT, .size = 1};
+
+// The team size the runtime asked for (kvant_thread_team_size); 0 leaves it
+// to OMP_NUM_THREADS or the CPUs.
+static _Atomic int requestedSize = 0;
 
 // The calling thread's number in its region and the region's size; 0 and 1
 // outside regions and in regions run by one thread.
@@ -172,7 +178,8 @@ static void forgetTeamInChild(void) {
 
 static void startTeam(void) {
   pthread_atfork(NULL, NULL, forgetTeamInChild);
-  team.size = teamSizeFromEnvironment();
+  int requested = atomic_load(&requestedSize);
+  team.size = requested > 0 ? requested : teamSizeFromEnvironment();
   for (int i = 1; i < team.size; ++i) {
     if (pthread_create(&team.workers[i], NULL, workerMain,
                        (void *)(intptr_t)i) != 0) {
@@ -183,6 +190,7 @@ static void startTeam(void) {
     }
   }
   team.started = 1;
+  atomic_store_explicit(&team.running, 1, memory_order_release);
 }
 
 // Unloading the artifact (dlclose) must not leave workers running its code.
@@ -447,3 +455,22 @@ KVANT_DISPATCH(8, int64_t, int64_t)
 KVANT_DISPATCH(8u, uint64_t, int64_t)
 
 #pragma GCC visibility pop
+
+// The runtime's handle on the team (lib/Runtime/CompiledModel), exported.
+// `threads` > 0 asks for a team of that size (capped at kMaxThreads); 0 takes
+// what the team has or will have (OMP_NUM_THREADS, else the CPU count).
+// Returns that size. The process has one team per loaded artifact, so the
+// first request fixes it (and so does the team's start): a second model of
+// the same artifact that asks for another size gets the fixed size back and
+// can say so.
+__attribute__((visibility("default"))) int kvant_thread_team_size(int threads) {
+  if (atomic_load_explicit(&team.running, memory_order_acquire))
+    return team.size;
+  if (threads > 0) {
+    int unset = 0;
+    atomic_compare_exchange_strong(
+        &requestedSize, &unset, threads > kMaxThreads ? kMaxThreads : threads);
+  }
+  int requested = atomic_load(&requestedSize);
+  return requested > 0 ? requested : teamSizeFromEnvironment();
+}

@@ -40,7 +40,14 @@ MemRefDescriptor<T, Rank> makeMemRef(T *data,
 std::unique_ptr<CompiledModel>
 CompiledModel::load(const std::string &artifactPath,
                     const std::string &weightsPath, std::string &error,
-                    Device device) {
+                    Device device, int threads) {
+  // The thread team's own cap (lib/Artifact/ThreadTeam.c's kMaxThreads).
+  constexpr int kMaxTeamThreads = 256;
+  if (threads < 0 || threads > kMaxTeamThreads) {
+    error = "threads must be between 1 and " + std::to_string(kMaxTeamThreads) +
+            " (or 0 for the default), got " + std::to_string(threads);
+    return nullptr;
+  }
   std::unique_ptr<CompiledModel> model(new CompiledModel());
   model->device = device;
   // A CUDA artifact loads its kernels when it is opened.
@@ -148,6 +155,8 @@ CompiledModel::load(const std::string &artifactPath,
     cacheElements *= d;
   size_t cacheBytes = cacheElements * elementBytes;
   if (device == Device::CPU) {
+    if (!model->sizeThreadTeam(artifactPath, threads, error))
+      return nullptr;
     model->cache.assign(cacheBytes, 0);
     if (!model->desc.repack.empty() && !model->repackWeights(error)) {
       error = artifactPath + ": " + error;
@@ -182,6 +191,29 @@ CompiledModel::load(const std::string &artifactPath,
   std::memcpy(model->managedOffsets.data, model->offsets.data(), offsetsBytes);
   std::memset(model->managedCache.data, 0, cacheBytes);
   return model;
+}
+
+bool CompiledModel::sizeThreadTeam(const std::string &artifactPath,
+                                   int requested, std::string &error) {
+  // Exported by the thread team (lib/Artifact/ThreadTeam.c) that parallel
+  // artifacts link; absent from the others, which run on the calling thread.
+  using TeamSizeFn = int (*)(int);
+  auto teamSize =
+      reinterpret_cast<TeamSizeFn>(dlsym(library, "kvant_thread_team_size"));
+  if (!teamSize) {
+    threads = 1;
+    return true;
+  }
+  threads = teamSize(requested);
+  if (requested > 0 && threads != requested) {
+    error = artifactPath + ": its thread team already runs " +
+            std::to_string(threads) +
+            " threads in this process (one team per loaded artifact), "
+            "cannot use " +
+            std::to_string(requested);
+    return false;
+  }
+  return true;
 }
 
 bool CompiledModel::repackWeights(std::string &error) {

@@ -30,10 +30,15 @@ public:
   /// names the offending file) on any mismatch. With Device::CUDA the CUDA
   /// driver is loaded first, and the weights, the KV cache and every buffer
   /// the artifact uses live in CUDA managed memory.
-  static std::unique_ptr<CompiledModel> load(const std::string &artifactPath,
-                                             const std::string &weightsPath,
-                                             std::string &error,
-                                             Device device = Device::CPU);
+  ///
+  /// `threads` > 0 sizes the thread team of an artifact compiled with
+  /// --parallel (0: OMP_NUM_THREADS, else the CPUs the process may use). The
+  /// team belongs to the loaded artifact, one per process: loading the same
+  /// artifact again with another size fails. Artifacts without parallel
+  /// loops run on the calling thread whatever `threads` says.
+  static std::unique_ptr<CompiledModel>
+  load(const std::string &artifactPath, const std::string &weightsPath,
+       std::string &error, Device device = Device::CPU, int threads = 0);
   ~CompiledModel();
 
   const artifact::Descriptor &getDescriptor() const { return desc; }
@@ -43,6 +48,8 @@ public:
   int64_t getContextLength() const { return desc.cacheShape[2]; }
   /// Tokens already in the cache.
   int64_t getPosition() const { return position; }
+  /// Threads that run the artifact's parallel loops (1 without a team).
+  int getThreads() const { return threads; }
 
   /// Runs `tokens` at the current position, appending them to the cache, and
   /// writes `tokens.size() x vocab` logits (every position's) into `logits`.
@@ -73,10 +80,15 @@ private:
     return computeWeights ? computeWeights.get() : weights->getData();
   }
   bool repackWeights(std::string &error);
+  /// Asks the artifact's thread team (if it has one) for `requested` threads
+  /// and records the size it has.
+  bool sizeThreadTeam(const std::string &artifactPath, int requested,
+                      std::string &error);
   std::vector<int64_t> offsets;
   /// The KV cache's bytes (F32 or F16 elements, desc.cacheShape).
   std::vector<uint8_t> cache;
   int64_t position = 0;
+  int threads = 1;
 
   /// Device::CUDA: managed copies of what the entry point reads and writes.
   Device device = Device::CPU;

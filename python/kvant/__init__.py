@@ -102,10 +102,19 @@ class Model:
     tokenizer. The model owns a KV cache: `forward` appends to it, `rollback`/`reset` trim
     it. One Model runs one sequence at a time (calls from several threads are serialized)."""
 
-    def __init__(self, artifact_path, weights_path):
+    def __init__(self, artifact_path, weights_path, threads=None):
+        """`threads`: the thread team of an artifact compiled with `parallel=True` (default:
+        OMP_NUM_THREADS, else the CPUs this process may use). The team belongs to the loaded
+        artifact, one per process: a second Model of the same artifact with another count
+        raises KvantError. Artifacts without parallel loops run on the calling thread."""
         self.artifact_path = _path(artifact_path)
         self.weights_path = _path(weights_path)
-        self._model = _kvant.Model(self.artifact_path, self.weights_path)
+        if threads is None:
+            threads = 0
+        elif isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) \
+                or not 1 <= threads <= 256:
+            raise KvantError(f"threads must be an integer from 1 to 256, not {threads!r}")
+        self._model = _kvant.Model(self.artifact_path, self.weights_path, int(threads))
 
     def __repr__(self):
         return (f"kvant.Model({self.artifact_path!r}, {self.weights_path!r}, "
@@ -123,6 +132,11 @@ class Model:
     def rollback(self, position):
         """Forgets the cached tokens from `position` on (0 <= position <= self.position)."""
         self._model.rollback(int(position))
+
+    @property
+    def threads(self):
+        """Threads that run the artifact's parallel loops (1 for an artifact without them)."""
+        return self._model.threads
 
     @property
     def position(self):

@@ -57,17 +57,21 @@ Logits toArray(std::vector<float> &&values, size_t rows, size_t vocab) {
 /// A compiled model, its weights and the tokenizer they carry.
 class Model {
 public:
-  Model(const std::string &artifactPath, const std::string &weightsPath) {
+  Model(const std::string &artifactPath, const std::string &weightsPath,
+        int threads) {
     std::string error;
     {
       nb::gil_scoped_release release;
-      model = CompiledModel::load(artifactPath, weightsPath, error);
+      model = CompiledModel::load(artifactPath, weightsPath, error,
+                                  kvant::runtime::Device::CPU, threads);
       if (model)
         tokenizer = Tokenizer::fromGGUF(model->getWeights(), tokenizerError);
     }
     if (!model)
       raise(error);
   }
+
+  int threads() const { return model->getThreads(); }
 
   Logits forward(const std::vector<int32_t> &tokens) {
     std::vector<float> logits;
@@ -336,8 +340,10 @@ NB_MODULE(_kvant, m) {
       .def_prop_ro("vocab_size", &Tokenizer::vocabSize);
 
   nb::class_<Model>(m, "Model")
-      .def(nb::init<const std::string &, const std::string &>(),
-           nb::arg("artifact_path"), nb::arg("weights_path"))
+      .def(nb::init<const std::string &, const std::string &, int>(),
+           nb::arg("artifact_path"), nb::arg("weights_path"),
+           nb::arg("threads") = 0)
+      .def_prop_ro("threads", &Model::threads)
       .def("forward", &Model::forward, nb::arg("tokens"))
       .def("rollback", &Model::rollback, nb::arg("position"))
       .def_prop_ro("position", &Model::position)

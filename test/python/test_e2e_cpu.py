@@ -275,10 +275,22 @@ def test_thread_team(workdir):
     assert needed and set(needed) <= {"libc.so.6", "libm.so.6", "ld-linux-x86-64.so.2"}, needed
     exported = run(["nm", "-D", "--defined-only", so]).stdout
     assert "__kmpc" not in exported, exported
+    # The runtime sizes the team through the one entry point the team exports.
+    assert " kvant_thread_team_size" in exported, exported
     static = path[:-len(".gguf")] + "-static.so"
     run([tool("kvant-compile"), path, "--parallel-schedule=static", "-o", static])
     tokens = [1, 42, 250, 7, 99, 3]
     one = kvant_logits(so, path, tokens, workdir, 300, threads=1)
+    # kvant-run --threads sizes the team (3: more than the default on a 2-CPU machine) and
+    # says so; an artifact without parallel loops runs on the calling thread.
+    def run_threads(artifact, threads):
+        out = run([tool("kvant-run"), artifact, "--weights", path, "--tokens", "1,42", "-n", "2",
+                   "--json", "--threads", str(threads)]).stdout
+        return json.loads(out)["threads"]
+    assert run_threads(so, 3) == 3
+    serial = path[:-len(".gguf")] + "-serial.so"
+    run([tool("kvant-compile"), path, "--parallel=false", "-o", serial])
+    assert run_threads(serial, 3) == 1
     for threads in (2, 3):
         np.testing.assert_array_equal(kvant_logits(so, path, tokens, workdir, 300, threads), one)
         np.testing.assert_array_equal(kvant_logits(static, path, tokens, workdir, 300, threads),

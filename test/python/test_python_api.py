@@ -218,3 +218,30 @@ def test_artifact_refuses_other_weights(kvant, workdir, q8):
     _, so = q8
     with pytest.raises(kvant.KvantError, match="was compiled for Q8_0"):
         kvant.Model(so, make_model(workdir, "F32"))
+
+
+def test_model_threads(kvant, workdir, q8):
+    """Model(threads=N) sizes the thread team of an artifact compiled with parallel loops; the
+    team belongs to the loaded artifact (one per process), so a second Model of the same
+    artifact keeps its size and another size is refused; an artifact without parallel loops
+    runs on the calling thread. The logits do not depend on the thread count."""
+    path, _ = q8
+    tokens = [1, 17, 42, 99, 7, 250]
+    team = os.path.join(workdir, "q8-team.so")
+    kvant.compile(path, team, int8_dot="generic", parallel=True)
+    # Three: more than this machine's CPUs, which is the default's count here.
+    model = kvant.Model(team, path, threads=3)
+    assert model.threads == 3
+    three = model.forward(tokens)
+    same = kvant.Model(team, path)
+    assert same.threads == 3
+    with pytest.raises(kvant.KvantError, match="already runs 3 threads in this process"):
+        kvant.Model(team, path, threads=1)
+    for bad in (0, -1, 257, 1.5, True):
+        with pytest.raises(kvant.KvantError, match="threads must be an integer from 1 to 256"):
+            kvant.Model(team, path, threads=bad)
+    serial = os.path.join(workdir, "q8-serial.so")
+    kvant.compile(path, serial, int8_dot="generic", parallel=False)
+    one = kvant.Model(serial, path, threads=4)
+    assert one.threads == 1
+    np.testing.assert_allclose(one.forward(tokens), three, rtol=1e-5, atol=1e-6)

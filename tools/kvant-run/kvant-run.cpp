@@ -215,8 +215,9 @@ int main(int argc, char **argv) {
       if (!parseInt(value("-n"), opts.numPredict) || opts.numPredict < 0)
         return fail("-n must be a non-negative integer");
     } else if (arg == "--threads" || arg == "-t") {
-      if (!parseInt(value("--threads"), opts.threads) || opts.threads < 1)
-        return fail("--threads must be a positive integer");
+      if (!parseInt(value("--threads"), opts.threads) || opts.threads < 1 ||
+          opts.threads > 256)
+        return fail("--threads must be an integer from 1 to 256");
     } else if (arg == "--device") {
       std::string name = value("--device");
       if (name == "cpu")
@@ -267,15 +268,12 @@ int main(int argc, char **argv) {
   if (!Sampler::validate(opts.sampling, error))
     return fail(error);
 
-  // Artifacts compiled with parallel loops use OpenMP, which reads its
-  // thread count when the library is loaded.
-  if (opts.threads > 0)
-    setenv("OMP_NUM_THREADS", std::to_string(opts.threads).c_str(), 1);
   // Loading maps the weights and, for interleaved layouts, runs the
   // artifact's repack: a one-time cost reported apart from the token rates.
   auto loadStart = std::chrono::steady_clock::now();
   std::unique_ptr<CompiledModel> model =
-      CompiledModel::load(opts.artifact, opts.weights, error, opts.device);
+      CompiledModel::load(opts.artifact, opts.weights, error, opts.device,
+                          static_cast<int>(opts.threads));
   if (!model)
     return fail(error);
   double loadS = seconds(loadStart, std::chrono::steady_clock::now());
@@ -351,9 +349,9 @@ int main(int argc, char **argv) {
     std::printf("], \"text\": \"%s\", \"prefill_tokens_per_s\": %.2f, "
                 "\"decode_tokens_per_s\": %.2f, \"load_s\": %.6f, "
                 "\"prefill_s\": %.6f, \"decode_s\": %.6f, "
-                "\"decoded_tokens\": %lld}\n",
+                "\"decoded_tokens\": %lld, \"threads\": %d}\n",
                 jsonEscape(text).c_str(), prefillRate, decodeRate, loadS,
-                prefillS, decodeS, (long long)decoded);
+                prefillS, decodeS, (long long)decoded, model->getThreads());
   } else {
     std::printf("\n");
     std::fflush(stdout);
