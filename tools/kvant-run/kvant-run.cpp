@@ -268,6 +268,10 @@ int main(int argc, char **argv) {
   if (!Sampler::validate(opts.sampling, error))
     return fail(error);
 
+  // The thread team's size is asked for at load (kvant_thread_team_size);
+  // artifacts built before that entry point read OMP_NUM_THREADS instead.
+  if (opts.threads > 0)
+    setenv("OMP_NUM_THREADS", std::to_string(opts.threads).c_str(), 1);
   // Loading maps the weights and, for interleaved layouts, runs the
   // artifact's repack: a one-time cost reported apart from the token rates.
   auto loadStart = std::chrono::steady_clock::now();
