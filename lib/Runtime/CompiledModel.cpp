@@ -41,10 +41,8 @@ std::unique_ptr<CompiledModel>
 CompiledModel::load(const std::string &artifactPath,
                     const std::string &weightsPath, std::string &error,
                     Device device, int threads) {
-  // The thread team's own cap (lib/Artifact/ThreadTeam.c's kMaxThreads).
-  constexpr int kMaxTeamThreads = 256;
-  if (threads < 0 || threads > kMaxTeamThreads) {
-    error = "threads must be between 1 and " + std::to_string(kMaxTeamThreads) +
+  if (threads < 0 || threads > kMaxThreads) {
+    error = "threads must be between 1 and " + std::to_string(kMaxThreads) +
             " (or 0 for the default), got " + std::to_string(threads);
     return nullptr;
   }

@@ -36,6 +36,8 @@ public:
   /// team belongs to the loaded artifact, one per process: loading the same
   /// artifact again with another size fails. Artifacts without parallel
   /// loops run on the calling thread whatever `threads` says.
+  /// The largest thread team (lib/Artifact/ThreadTeam.c's kMaxThreads).
+  static constexpr int kMaxThreads = 256;
   static std::unique_ptr<CompiledModel>
   load(const std::string &artifactPath, const std::string &weightsPath,
        std::string &error, Device device = Device::CPU, int threads = 0);

@@ -216,8 +216,9 @@ int main(int argc, char **argv) {
         return fail("-n must be a non-negative integer");
     } else if (arg == "--threads" || arg == "-t") {
       if (!parseInt(value("--threads"), opts.threads) || opts.threads < 1 ||
-          opts.threads > 256)
-        return fail("--threads must be an integer from 1 to 256");
+          opts.threads > CompiledModel::kMaxThreads)
+        return fail("--threads must be an integer from 1 to " +
+                    std::to_string(CompiledModel::kMaxThreads));
     } else if (arg == "--device") {
       std::string name = value("--device");
       if (name == "cpu")

@@ -354,6 +354,10 @@ struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
     };
     Value ones = splatPairWeights(rewriter, loc, 1);
 
+    auto widen = [&](Value pairs) {
+      add(callIntrinsic(rewriter, loc, op.getType(), "llvm.x86.avx2.pmadd.wd",
+                        ValueRange{pairs, ones}));
+    };
     // i16 partial sums in true units, added while their bound allows, then
     // widened by one vpmaddwd each.
     Value pending;
@@ -365,8 +369,7 @@ struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
         return;
       }
       if (pending)
-        add(callIntrinsic(rewriter, loc, op.getType(), "llvm.x86.avx2.pmadd.wd",
-                          ValueRange{pending, ones}));
+        widen(pending);
       pending = partial;
       pendingBound = bound;
     };
@@ -411,24 +414,23 @@ struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
           bound <<= s;
         }
       }
+      // closeRun looks `s` up again without inserting: `run` stays valid.
       Run &run = runs[s];
       if (run.pairs && run.bound + pairBound(bound) > kI16Max)
         closeRun(s);
       Value p =
           callIntrinsic(rewriter, loc, pairsType, "llvm.x86.avx2.pmadd.ub.sw",
                         ValueRange{scaled, rhs});
-      Run &open = runs[s];
-      open.pairs =
-          open.pairs
-              ? arith::AddIOp::create(rewriter, loc, open.pairs, p).getResult()
+      run.pairs =
+          run.pairs
+              ? arith::AddIOp::create(rewriter, loc, run.pairs, p).getResult()
               : p;
-      open.bound += pairBound(bound);
+      run.bound += pairBound(bound);
     }
     for (auto &entry : runs)
       closeRun(entry.first);
     if (pending)
-      add(callIntrinsic(rewriter, loc, op.getType(), "llvm.x86.avx2.pmadd.wd",
-                        ValueRange{pending, ones}));
+      widen(pending);
     rewriter.replaceOp(op, sum);
     return success();
   }

@@ -1082,14 +1082,13 @@ static bool offsetsToMins(OpBuilder &b, Location loc, const Activations &acts,
 }
 
 /// Whether `block`'s offset (BlockGroups::intOffset) can meet the
-/// activations' integer group sums: int8 activations with one scale per
+/// activations' integer group sums: int8 activations (`q`) with one scale per
 /// block, and a group per i32 lane.
-static bool keepsBlockOffset(const Activations &acts,
+static bool keepsBlockOffset(const QuantizedActivations *q,
                              const BlockGroups &block) {
   int64_t groups = static_cast<int64_t>(block.groups.size());
-  return block.intOffset && acts.quantized && acts.quantized->intSums &&
-         block.superScale && acts.quantized->groupsPerScale == groups &&
-         groups == kDotLanes;
+  return block.intOffset && q && q->intSums && block.superScale &&
+         q->groupsPerScale == groups && groups == kDotLanes;
 }
 
 /// Makes `block`'s offset every group's (see QuantGroup::offset), for the
@@ -1195,7 +1194,8 @@ static SmallVector<Value> buildBlockLoop(OpBuilder &b, Location loc,
         for (int64_t r = 0; r < numWeightRows; ++r) {
           decoder.decodeGroups(bb, bloc, ValueRange{weightRows[r], block},
                                decoded[r]);
-          if (!keepsBlockOffset(acts, decoded[r]))
+          if (!keepsBlockOffset(acts.quantized ? &*acts.quantized : nullptr,
+                                decoded[r]))
             blockOffsetToGroups(decoded[r]);
           if (!offsetsToMins(bb, bloc, acts, decoded[r]))
             for (QuantGroup &group : decoded[r].groups)
@@ -1560,18 +1560,16 @@ static SmallVector<Value> buildInterleavedBlockLoop(
             decoded.front().superScale && q.groupsPerScale == groupsPerBlock;
         // A block offset meets the integer sums when the groups' dots add up
         // as integers; otherwise each group takes it.
-        bool keepOffset =
-            sharesScale && q.intSums && groupsPerBlock == kDotLanes;
         auto normalizeOffsets = [&]() {
-          if (!keepOffset)
-            for (BlockGroups &d : decoded)
+          for (BlockGroups &d : decoded)
+            if (!keepsBlockOffset(&q, d))
               blockOffsetToGroups(d);
         };
         normalizeOffsets();
         first = decoded;
         const BlockGroups shape = first.front();
         // The shared-scale path adds integer dots only: an offset must have
-        // stayed the block's (keepOffset) rather than the groups'.
+        // stayed the block's (keepsBlockOffset) rather than the groups'.
         assert((!sharesScale ||
                 llvm::none_of(shape.groups,
                               [](const QuantGroup &g) { return g.offset; })) &&
