@@ -16,8 +16,9 @@ Both sides are loaded (and kvant compiled and probed) first; then their repetiti
 alternate (kvant, llama.cpp, kvant, ...), so that a change in the shared machine's load
 lands on both medians rather than on one side.
 
-The machine's memory read bandwidth is measured in the same run (NumPy sum over a 1 GiB
-array split over --threads threads): once at the start (best of a few; also on one thread),
+The machine's memory read bandwidth is measured in the same run (build/bin/kvant-membw:
+--threads threads streaming 1 GiB with vector loads, the best over software-prefetch
+distances): once at the start (best of a few; also on one thread),
 and again before every round of repetitions, so that each format has bandwidth samples
 taken in the same minutes as its decode runs. Each side's decode speed is reported as a
 fraction of the weight-streaming roofline (bytes of weights read per token / the median of
@@ -49,7 +50,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import datetime
 import json
 import os
@@ -136,45 +136,42 @@ def weight_bytes_per_token(path: str) -> tuple[int, int, int]:
 
 
 class BandwidthSampler:
-    """Read bandwidth (GB/s) of np.sum over 1 GiB split over `threads` threads, on demand,
-    so that samples can be taken between the repetitions being compared with them."""
+    """Read bandwidth (GB/s) of `threads` threads streaming 1 GiB, on demand, so that
+    samples can be taken between the repetitions being compared with them.
 
-    def __init__(self, threads: int, size_bytes: int = 1 << 30):
+    Measured by build/bin/kvant-membw (bench/membw.c): plain vector loads, with and
+    without software prefetching, the best rate over them. NumPy's reductions were used
+    before the tenth session; on the Zen 5 machine np.sum read 32 GB/s on two threads
+    while kvant's Q8_0 decode streamed 66 GB/s of weights (rooflines above 100 %)."""
+
+    def __init__(self, threads: int, mib: int = 1024):
         self.threads = max(threads, 1)
-        self.array = np.ones(size_bytes // 8, dtype=np.float64)  # touched: resident
-        self.parts = np.array_split(self.array, self.threads)
-        self.pool = concurrent.futures.ThreadPoolExecutor(self.threads)
+        self.mib = mib
+        self.tool = tool("kvant-membw")
 
-    def _best(self, read, passes: int) -> float:
-        best = 0.0
-        for _ in range(passes):
-            t = time.perf_counter()
-            read()
-            best = max(best, self.array.nbytes / (time.perf_counter() - t) / 1e9)
-        return best
+    def _read(self, threads: int, passes: int) -> float:
+        out = subprocess.run([self.tool, "--threads", str(threads), "--mib", str(self.mib),
+                              "--passes", str(passes), "--json"],
+                             check=True, capture_output=True, text=True).stdout
+        return float(json.loads(out)["gb_per_s"])
 
-    def sample(self, passes: int = 3) -> float:
-        """Best of `passes` (one pass is ~50 ms; the best skips a descheduled one), the
-        slices summed concurrently (NumPy releases the GIL in reductions)."""
-        return self._best(lambda: list(self.pool.map(np.sum, self.parts)), passes)
+    def sample(self, passes: int = 2) -> float:
+        """Best of `passes` reads per prefetch distance (one pass over 1 GiB is ~20 ms)."""
+        return self._read(self.threads, passes)
 
     def sample_one_thread(self, passes: int) -> float:
-        """Best of `passes` sums of the whole array on the calling thread."""
-        return self._best(self.array.sum, passes)
+        return self._read(1, passes)
 
     def close(self) -> None:
-        self.pool.shutdown()
-        del self.array, self.parts
+        pass
 
 
 def measure_bandwidth(sampler: BandwidthSampler, reps: int = 5) -> dict:
-    """Best-of-`reps` read bandwidth (GB/s) of np.sum over the sampler's array, on one
-    thread and split into its threads' slices."""
-    sampler.array.sum()
+    """Best-of-`reps` read bandwidth (GB/s) on one thread and on the sampler's threads."""
     best1 = sampler.sample_one_thread(reps)
     bestn = max(best1, sampler.sample(reps)) if sampler.threads > 1 else best1
     return {"gb_per_s_1thread": best1, "gb_per_s_nthreads": bestn, "threads": sampler.threads,
-            "array_bytes": sampler.array.nbytes, "reps": reps}
+            "array_bytes": sampler.mib << 20, "reps": reps, "reader": "kvant-membw"}
 
 
 def prompt_ids(n: int, vocab: int, seed: int = 7) -> list[int]:
@@ -405,7 +402,7 @@ def main(argv=None) -> int:
           f"median of {args.reps}, the two sides' repetitions alternating; llama.cpp threads {args.threads}, kvant "
           + (f"--parallel, --threads {args.threads}" if args.kvant_parallel
              else "1 thread (compiled without --parallel)"))
-    print(f"memory read bandwidth at the start (np.sum, 1 GiB, best of {bw['reps']}): "
+    print(f"memory read bandwidth at the start (kvant-membw, 1 GiB, best of {bw['reps']}): "
           f"{bw['gb_per_s_1thread']:.1f} GB/s on 1 thread, {bw['gb_per_s_nthreads']:.1f} GB/s "
           f"on {args.threads}; the roofline of each format below uses the median of the "
           f"bandwidth samples taken between its rounds of repetitions ({args.threads} threads)")

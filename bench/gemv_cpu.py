@@ -13,7 +13,7 @@ pipeline used before it), mlir-translate and clang -O3 -march=native into a shar
 loaded with ctypes and timed (median of several batches, each long enough to span >= 50 ms).
 Weights are random bytes with valid f16 scales (the speed does not depend on the values).
 
-The read bandwidth is a NumPy sum over a 1 GiB float32 array (best of 3), measured before and
+The read bandwidth is build/bin/kvant-membw's (1 GiB, the same threads, best of 3), measured before and
 after the kernels; the ratio printed is kernel weight GB/s over the higher of the two. Other
 tenants share this machine: repeat a run before trusting one number.
 
@@ -26,6 +26,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import ctypes
 import os
 import statistics
@@ -189,15 +190,13 @@ def time_call(fn, args, seconds) -> float:
     return statistics.median(samples)
 
 
-def read_bandwidth() -> float:
-    """GB/s of a NumPy sum over 1 GiB of float32, best of 3."""
-    a = np.ones(1 << 28, dtype=np.float32)
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        a.sum()
-        best = min(best, time.perf_counter() - start)
-    return a.nbytes / best / 1e9
+def read_bandwidth(threads: int) -> float:
+    """GB/s that `threads` threads read 1 GiB at (build/bin/kvant-membw, bench/membw.c: vector
+    loads, the best over software-prefetch distances), best of 3 passes."""
+    out = subprocess.run([os.path.join(build_dir(), "bin", "kvant-membw"), "--threads", str(threads),
+                          "--passes", "3", "--json"], check=True, capture_output=True,
+                         text=True).stdout
+    return float(json.loads(out)["gb_per_s"])
 
 
 def main() -> None:
@@ -229,8 +228,8 @@ def main() -> None:
     shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
     rng = np.random.default_rng(0)
 
-    bw_before = read_bandwidth()
-    print(f"read bandwidth (NumPy sum of 1 GiB, 1 thread): {bw_before:.1f} GB/s")
+    bw_before = read_bandwidth(args.threads)
+    print(f"read bandwidth (kvant-membw, 1 GiB, {args.threads} thread(s)): {bw_before:.1f} GB/s")
     rows = []
     with tempfile.TemporaryDirectory(prefix="kvant-gemv-") as workdir:
         for fmt in args.types.split(","):
@@ -261,7 +260,7 @@ def main() -> None:
                     rows.append((fmt, f"{n}x{k}", variant, t * 1e3, gbs))
                     print(f"{fmt:5} {n:>6}x{k:<5} {variant:9} {t * 1e3:9.3f} ms "
                           f"{gbs:7.2f} GB/s", flush=True)
-    bw_after = read_bandwidth()
+    bw_after = read_bandwidth(args.threads)
     bw = max(bw_before, bw_after)
     print(f"read bandwidth after: {bw_after:.1f} GB/s; ratios use {bw:.1f} GB/s")
     print(f"\n{'type':5} {'shape':>12} {'variant':9} {'ms':>9} {'GB/s':>7} {'of bw':>6}"

@@ -33,6 +33,7 @@ tools = [
     "kvant-gguf-info",
     "kvant-quantize",
     "kvant-tokenize",
+    "kvant-membw",
     "mlir-translate",
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
