@@ -21,7 +21,7 @@ void buildOptimizePipeline(mlir::OpPassManager &pm);
 /// comma: model-level cleanup, llm/qt/kv to linalg on tensors, the entry
 /// point bound to the artifact's ABI (its descriptor naming `target`), and
 /// bufferization. `vectorizeMatmuls` adds the CPU's vector GEMV lowering,
-/// with `int8Dot` its int8-dot option (none, generic or avx2); with int8
+/// with `int8Dot` its int8-dot option (none, generic, avx2 or avx2-vnni); with int8
 /// dot products, `interleaveRows` > 1 gives the matmul weights that compute
 /// layout (qt-interleave-weights), which the artifact repacks at load.
 /// `prefetchDistance` is the vector GEMV's prefetch-distance (bytes ahead in
@@ -45,7 +45,7 @@ constexpr int64_t kDefaultPrefetchDistance = 4096;
 /// parallel loops of every op run on OpenMP threads (the artifact links the
 /// thread team of lib/Artifact/ThreadTeam.c), their work-sharing loops with
 /// `schedule` (dynamic or static: kvant-omp-schedule). `int8Dot` (none,
-/// generic, avx2) quantizes the activations of block-format matmuls to int8 and
+/// generic, avx2, avx2-vnni) quantizes the activations of block-format matmuls to int8 and
 /// uses integer dot products; with those, `interleaveRows` (8, or 1 for the
 /// file's layout) is the rows whose blocks matmul weights store together.
 /// `prefetchDistance` is how many bytes ahead in the weights decode's GEMVs

@@ -43,25 +43,54 @@ using namespace llvm;
 
 const char *kvant::getDefaultClangPath() { return KVANT_CLANG_PATH; }
 
-/// Whether the CPU that `march` names (clang's -march; "native" is the host)
-/// has AVX2.
-static bool marchHasAVX2(StringRef march) {
+/// The x86 features of the CPU that `march` names (clang's -march; "native"
+/// is the host).
+static StringMap<bool> marchFeatures(StringRef march) {
   if (march == "native")
-    return sys::getHostCPUFeatures().lookup("avx2");
-  SmallVector<StringRef> features;
-  X86::getFeaturesForCPU(march, features);
-  return llvm::is_contained(features, "avx2");
+    return sys::getHostCPUFeatures();
+  SmallVector<StringRef> names;
+  X86::getFeaturesForCPU(march, names);
+  StringMap<bool> features;
+  for (StringRef name : names)
+    features[name] = true;
+  return features;
+}
+
+/// The int8-dot forms `features` can run: avx2-vnni needs 256-bit vpdpbusd,
+/// from AVX-VNNI or from AVX512-VNNI with AVX512-VL.
+static bool hasAVX2(const StringMap<bool> &features) {
+  return features.lookup("avx2");
+}
+static bool hasAVX2VNNI(const StringMap<bool> &features) {
+  return hasAVX2(features) &&
+         (features.lookup("avxvnni") ||
+          (features.lookup("avx512vnni") && features.lookup("avx512vl")));
 }
 
 std::string kvant::resolveInt8Dot(const CompileOptions &options,
                                   std::string &error) {
   StringRef choice = options.int8Dot;
+  StringMap<bool> features = marchFeatures(options.march);
   if (choice == "auto")
-    return marchHasAVX2(options.march) ? "avx2" : "none";
-  if (choice == "none" || choice == "generic" || choice == "avx2")
+    return hasAVX2VNNI(features) ? "avx2-vnni"
+           : hasAVX2(features)   ? "avx2"
+                                 : "none";
+  if (choice == "none" || choice == "generic")
     return choice.str();
+  if (choice == "avx2" || choice == "avx2-vnni") {
+    // LLVM cannot select these intrinsics for a CPU without the instructions:
+    // refuse here rather than fail in the backend.
+    if (choice == "avx2" ? hasAVX2(features) : hasAVX2VNNI(features))
+      return choice.str();
+    error = "--int8-dot=" + options.int8Dot + " needs a CPU with " +
+            (choice == "avx2" ? "AVX2"
+                              : "AVX2 and AVX-VNNI (or AVX512-VNNI with "
+                                "AVX512-VL)") +
+            "; --march=" + options.march + " has none";
+    return "";
+  }
   error = "unknown --int8-dot '" + options.int8Dot +
-          "' (expected auto, none, generic or avx2)";
+          "' (expected auto, none, generic, avx2 or avx2-vnni)";
   return "";
 }
 

@@ -51,9 +51,10 @@ struct CompileOptions {
   /// with 2 cores (bench/README.md); tiny models may prefer one thread.
   bool parallel = true;
   /// CPU target: how block-format matmuls multiply: "none" (f32 math on the
-  /// float activations), "generic" or "avx2" (activations quantized to int8
-  /// blocks as llama.cpp does, integer dot products), or "auto": avx2 when
-  /// `march` has AVX2, none otherwise.
+  /// float activations), "generic", "avx2" or "avx2-vnni" (activations
+  /// quantized to int8 blocks as llama.cpp does, integer dot products;
+  /// avx2-vnni adds vpdpbusd), or "auto": avx2-vnni when `march` has VNNI on
+  /// 256 bits, else avx2 when it has AVX2, none otherwise.
   std::string int8Dot = "auto";
   /// CPU target with int8 dot products: rows whose blocks matmul weights
   /// store together in the artifact's compute layout (the runtime repacks
@@ -80,7 +81,7 @@ const char *getDefaultClangPath();
 
 /// The int8-dot choice `options` resolves to ("auto" looked up for
 /// `options.march`), or an empty string (with `error` set) for an unknown
-/// value.
+/// value or a form that `options.march` cannot run.
 std::string resolveInt8Dot(const CompileOptions &options, std::string &error);
 
 /// Registers MLIR's and kvant's passes and pipelines with the global pass

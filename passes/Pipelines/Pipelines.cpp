@@ -22,7 +22,8 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   Option<std::string> int8Dot{
       *this, "int8-dot",
       llvm::cl::desc("Integer dot products for block-format matmuls with "
-                     "int8-quantized activations: none, generic or avx2 "
+                     "int8-quantized activations: none, generic, avx2 or "
+                     "avx2-vnni "
                      "(qt-lower-matmul-to-vector's int8-dot)"),
       llvm::cl::init("none")};
   Option<int64_t> interleaveRows{
@@ -106,7 +107,9 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
   // The int8 dot products and level lookups become the target's
   // instructions once buffers exist (the x86 forms are LLVM intrinsic calls).
   pipeline += std::string("qt-lower-int8-ops{target=") +
-              (int8Dot == "avx2" ? "avx2" : "generic") + "}, ";
+              (int8Dot == "avx2" || int8Dot == "avx2-vnni" ? int8Dot
+                                                            : "generic") +
+              "}, ";
   // Exponentials marked approximate (SiLU's) as vector polynomials rather
   // than one libm call per lane.
   pipeline += "kvant-approximate-exp, ";

@@ -74,7 +74,7 @@ def compile(model, output, target="cpu", context=0, march="native", emit="so", c
     `clang` the clang that optimizes and links (default: the one kvant was built with).
     `parallel` runs each op's parallel loops on the artifact's thread team (CPU),
     `parallel_schedule` is `--parallel-schedule` ("dynamic" or "static"); `int8_dot` is
-    `kvant-compile --int8-dot` ("auto", "none", "generic" or "avx2"), `interleave_rows`
+    `kvant-compile --int8-dot` ("auto", "none", "generic", "avx2" or "avx2-vnni"), `interleave_rows`
     its `--interleave-rows` (8, or 1 for the file's layout), `kv_cache_type` its
     `--kv-cache-type` ("f32" or "f16"; GGUF input), `weight_prefetch_distance` its
     `--weight-prefetch-distance` (bytes; 0: none). Returns `output`."""

@@ -1,8 +1,9 @@
 // RUN: kvant-opt %s --qt-lower-int8-ops --split-input-file | FileCheck %s --check-prefix=GENERIC
 // RUN: kvant-opt %s --qt-lower-int8-ops=target=avx2 --split-input-file | FileCheck %s --check-prefix=AVX2
+// RUN: kvant-opt %s --qt-lower-int8-ops=target=avx2-vnni --split-input-file | FileCheck %s --check-prefix=VNNI
 // RUN: not kvant-opt %s --qt-lower-int8-ops=target=neon 2>&1 | FileCheck %s --check-prefix=BAD
 
-// BAD: qt-lower-int8-ops: unknown target 'neon' (expected generic or avx2)
+// BAD: qt-lower-int8-ops: unknown target 'neon' (expected generic, avx2 or avx2-vnni)
 
 // The generic form widens to i32, multiplies, and sums product 4j + r over r
 // with four strided shuffles. The AVX2 form: |w| (math.absi), sign(x, w)
@@ -29,6 +30,13 @@ func.func @dot32(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
   // AVX2: %[[PAIRS:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[ABS]], %[[SX]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
   // AVX2: %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[PAIRS]], %[[ONES]]) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
   // AVX2: return %[[D]]
+  // With VNNI the pair sums and their widening are one vpdpbusd into zeros.
+  // VNNI-DAG: %[[ZERO:.*]] = arith.constant dense<0> : vector<8xi32>
+  // VNNI-DAG: %[[ABS:.*]] = math.absi %[[W:.*]] : vector<32xi8>
+  // VNNI-DAG: %[[SX:.*]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[X:.*]], %[[W]])
+  // VNNI: %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[ZERO]], %[[ABS]], %[[SX]]) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+  // VNNI-NOT: pmadd
+  // VNNI: return %[[D]]
   %d = qt.dot_i8 %w, %x : vector<32xi8> -> vector<8xi32>
   return %d : vector<8xi32>
 }
@@ -37,8 +45,11 @@ func.func @dot32(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
 
 // Shapes other than 32 -> 8 take the generic form on every target.
 // AVX2-LABEL: func.func @dot16
+// VNNI-LABEL: func.func @dot16
 func.func @dot16(%w: vector<16xi8>, %x: vector<16xi8>) -> vector<4xi32> {
   // AVX2-NOT: llvm.call_intrinsic
+  // VNNI-NOT: llvm.call_intrinsic
+  // VNNI: arith.muli %{{.*}}, %{{.*}} : vector<16xi32>
   // AVX2: arith.muli %{{.*}}, %{{.*}} : vector<16xi32>
   %d = qt.dot_i8 %w, %x : vector<16xi8> -> vector<4xi32>
   return %d : vector<4xi32>
@@ -50,7 +61,11 @@ func.func @dot16(%w: vector<16xi8>, %x: vector<16xi8>) -> vector<4xi32> {
 // generic form.
 // GENERIC-LABEL: func.func @unsigned
 // AVX2-LABEL: func.func @unsigned
+// VNNI-LABEL: func.func @unsigned
 func.func @unsigned(%q: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  // VNNI-NOT: math.absi
+  // VNNI-NOT: psign
+  // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %arg0, %arg1)
   // GENERIC: arith.extui %{{.*}} : vector<32xi8> to vector<32xi32>
   // GENERIC: arith.extsi %{{.*}} : vector<32xi8> to vector<32xi32>
   // AVX2-NOT: math.absi
@@ -82,6 +97,7 @@ func.func @lookup(%i: vector<32xi8>) -> vector<32xi8> {
 // vpmaddwd weights instead of ones (AVX2; the op requires it to fit 16 bits).
 // GENERIC-LABEL: func.func @scaled
 // AVX2-LABEL: func.func @scaled
+// VNNI-LABEL: func.func @scaled
 func.func @scaled(%q: vector<32xi8>, %x: vector<32xi8>, %s: i32) -> vector<8xi32> {
   // GENERIC-COUNT-3: arith.addi %{{.*}}, %{{.*}} : vector<8xi32>
   // GENERIC: %[[SPLAT:.*]] = vector.broadcast %arg2 : i32 to vector<8xi32>
@@ -93,6 +109,11 @@ func.func @scaled(%q: vector<32xi8>, %x: vector<32xi8>, %s: i32) -> vector<8xi32
   // AVX2: %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[PAIRS]], %[[W]])
   // AVX2-NOT: arith.muli
   // AVX2: return %[[D]]
+  // A scaled dot keeps the AVX2 form on VNNI (LLVM folds its vpmaddwd by the
+  // scale and the add that follows into one vpdpwssd).
+  // VNNI-NOT: vpdpbusd
+  // VNNI: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg0, %arg1)
+  // VNNI: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
   %d = qt.dot_i8 %q, %x scale %s {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
   return %d : vector<8xi32>
 }
@@ -164,6 +185,7 @@ func.func @scaled_halves(%q: vector<32xi8>, %x: vector<32xi8>, %b: vector<16xi8>
 // as i16 before one vpmaddwd. The generic form sums unsigned qt.dot_i8s.
 // GENERIC-LABEL: func.func @dot_sum_small
 // AVX2-LABEL: func.func @dot_sum_small
+// VNNI-LABEL: func.func @dot_sum_small
 func.func @dot_sum_small(%q0: vector<32xi8>, %q1: vector<32xi8>, %q2: vector<32xi8>, %x0: vector<32xi8>, %x1: vector<32xi8>, %x2: vector<32xi8>) -> vector<8xi32> {
   // GENERIC-NOT: qt.dot_i8
   // GENERIC-COUNT-3: arith.extui %{{.*}} : vector<32xi8> to vector<32xi32>
@@ -176,6 +198,13 @@ func.func @dot_sum_small(%q0: vector<32xi8>, %q1: vector<32xi8>, %q2: vector<32x
   // AVX2: %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[S2]], %[[ONES]])
   // AVX2-NOT: pmadd.wd
   // AVX2: return %[[D]]
+  // With VNNI, one i32 accumulator chained through three vpdpbusd.
+  // VNNI: %[[ZERO:.*]] = arith.constant dense<0> : vector<8xi32>
+  // VNNI: %[[A0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[ZERO]], %arg0, %arg3)
+  // VNNI: %[[A1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[A0]], %arg1, %arg4)
+  // VNNI: %[[A2:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[A1]], %arg2, %arg5)
+  // VNNI-NOT: pmadd
+  // VNNI: return %[[A2]]
   %d = qt.dot_i8_sum %q0, %q1, %q2 x %x0, %x1, %x2 {lhs_max = 3} : (vector<32xi8>, vector<32xi8>, vector<32xi8>) x (vector<32xi8>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
   return %d : vector<8xi32>
 }
@@ -185,6 +214,7 @@ func.func @dot_sum_small(%q0: vector<32xi8>, %q1: vector<32xi8>, %q2: vector<32x
 // With lhs_max = 100 a pair sum reaches 25400: one pair per 16-bit run, each
 // widened on its own and the i32 results added.
 // AVX2-LABEL: func.func @dot_sum_large
+// VNNI-LABEL: func.func @dot_sum_large
 func.func @dot_sum_large(%q0: vector<32xi8>, %q1: vector<32xi8>, %x0: vector<32xi8>, %x1: vector<32xi8>) -> vector<8xi32> {
   // AVX2: %[[P0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg0, %arg2)
   // AVX2: %[[P1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg1, %arg3)
@@ -192,6 +222,10 @@ func.func @dot_sum_large(%q0: vector<32xi8>, %q1: vector<32xi8>, %x0: vector<32x
   // AVX2: %[[D1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P1]]
   // AVX2: %[[S:.*]] = arith.addi %[[D0]], %[[D1]] : vector<8xi32>
   // AVX2: return %[[S]]
+  // VNNI sums in i32 from the start: no bound splits the chain.
+  // VNNI: %[[A0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %arg0, %arg2)
+  // VNNI: %[[A1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[A0]], %arg1, %arg3)
+  // VNNI: return %[[A1]]
   %d = qt.dot_i8_sum %q0, %q1 x %x0, %x1 {lhs_max = 100} : (vector<32xi8>, vector<32xi8>) x (vector<32xi8>, vector<32xi8>) -> vector<8xi32>
   return %d : vector<8xi32>
 }
@@ -207,6 +241,7 @@ func.func @dot_sum_large(%q0: vector<32xi8>, %q1: vector<32xi8>, %x0: vector<32x
 // The generic form keeps the planes as they are.
 // GENERIC-LABEL: func.func @dot_sum_planes
 // AVX2-LABEL: func.func @dot_sum_planes
+// VNNI-LABEL: func.func @dot_sum_planes
 func.func @dot_sum_planes(%v: vector<32xi8>, %x0: vector<32xi8>, %x1: vector<32xi8>, %x2: vector<32xi8>, %x3: vector<32xi8>) -> vector<8xi32> {
   // GENERIC-COUNT-3: arith.shrui %arg0
   // GENERIC-NOT: arith.shrui
@@ -233,6 +268,22 @@ func.func @dot_sum_planes(%v: vector<32xi8>, %x0: vector<32xi8>, %x1: vector<32x
   // AVX2: %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[S]], %[[ONES]])
   // AVX2-NOT: pmadd.wd
   // AVX2: return %[[D]]
+  // VNNI reads the planes the same way, into two i32 accumulators (scales 1
+  // and 4); the second is shifted right by 2 (exact) and added.
+  // VNNI-DAG: %[[TWO:.*]] = arith.constant dense<2> : vector<8xi32>
+  // VNNI-DAG: %[[TWELVE:.*]] = arith.constant dense<12> : vector<32xi8>
+  // VNNI-DAG: %[[ZERO:.*]] = arith.constant dense<0> : vector<8xi32>
+  // VNNI: %[[Q0:.*]] = arith.andi %arg0, %{{.*}}
+  // VNNI: %[[A0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[ZERO]], %[[Q0]], %arg1)
+  // VNNI: %[[Q1X4:.*]] = arith.andi %arg0, %[[TWELVE]]
+  // VNNI: %[[B0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[ZERO]], %[[Q1X4]], %arg2)
+  // VNNI: %[[A1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[A0]], %{{.*}}, %arg3)
+  // VNNI: %[[Q3X4:.*]] = arith.andi %{{.*}}, %[[TWELVE]]
+  // VNNI: %[[B1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[B0]], %[[Q3X4]], %arg4)
+  // VNNI: %[[B:.*]] = arith.shrsi %[[B1]], %[[TWO]] : vector<8xi32>
+  // VNNI: %[[D:.*]] = arith.addi %[[A1]], %[[B]] : vector<8xi32>
+  // VNNI-NOT: pmadd
+  // VNNI: return %[[D]]
   %c2 = arith.constant dense<2> : vector<32xi8>
   %c4 = arith.constant dense<4> : vector<32xi8>
   %c6 = arith.constant dense<6> : vector<32xi8>

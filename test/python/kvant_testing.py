@@ -67,13 +67,25 @@ def vector_cpu_lowering(parallel):
     ]
 
 
-def has_avx2():
-    """Whether this CPU runs AVX2 code (the int8 dot products' x86 form)."""
+def cpu_flags():
+    """The flags of /proc/cpuinfo (empty where there is none)."""
     try:
         with open("/proc/cpuinfo") as f:
-            return " avx2 " in f.read().replace("\n", " ")
+            return set(f.read().replace("\n", " ").split())
     except OSError:
-        return False
+        return set()
+
+
+def has_avx2():
+    """Whether this CPU runs AVX2 code (the int8 dot products' x86 form)."""
+    return "avx2" in cpu_flags()
+
+
+def has_avx2_vnni():
+    """Whether this CPU runs kvant's avx2-vnni int8 form: AVX2 and 256-bit vpdpbusd (AVX-VNNI,
+    or AVX512-VNNI with AVX512-VL)."""
+    flags = cpu_flags()
+    return "avx2" in flags and ("avx_vnni" in flags or {"avx512_vnni", "avx512vl"} <= flags)
 
 
 PRINT_I32_DECL = ("func.func private @printMemrefI32(memref<*xi32>) "

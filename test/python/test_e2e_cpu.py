@@ -34,7 +34,7 @@ import pytest
 
 from gguf_llama_writer import LlamaHParams, write_llama_gguf
 from make_random_gguf import random_tensors, synthetic_llama_tokenizer
-from kvant_testing import REPO_ROOT, has_avx2, import_kvant, kvant_tool as tool, run_tool as run
+from kvant_testing import REPO_ROOT, has_avx2, has_avx2_vnni, import_kvant, kvant_tool as tool, run_tool as run
 
 REL_TOL = 2e-3
 INT8_REL_TOL, INT8_TOKEN_TOL = 2e-2, 1e-4
@@ -47,9 +47,11 @@ FLOAT_FORMATS = {"F32", "F16", "BF16"}
 
 
 # What kvant-compile's --int8-dot=auto picks here (the tests' default compile).
-AUTO_INT8_DOT = "avx2" if has_avx2() else "none"
+AUTO_INT8_DOT = "avx2-vnni" if has_avx2_vnni() else "avx2" if has_avx2() else "none"
 # The int8 dot products this machine runs: x86 AVX2 where present, else portable.
 INT8_DOT = "avx2" if has_avx2() else "generic"
+# Every int8 form this machine runs (avx2-vnni too where the CPU has VNNI).
+INT8_DOTS = [INT8_DOT] + (["avx2-vnni"] if has_avx2_vnni() else [])
 
 
 def tiny_hparams(arch="llama", weight_type="F32"):
@@ -126,7 +128,7 @@ def kvant_logits(so, gguf_path, tokens, workdir, vocab, threads=None):
     return np.fromfile(out, dtype=np.float32).reshape(len(tokens), vocab)
 
 
-@pytest.mark.parametrize("int8_dot", ["none", INT8_DOT])
+@pytest.mark.parametrize("int8_dot", ["none", *INT8_DOTS])
 @pytest.mark.parametrize("weight_type", FORMATS)
 def test_prefill_logits_match_reference(workdir, weight_type, int8_dot):
     if weight_type in FLOAT_FORMATS and int8_dot != "none":

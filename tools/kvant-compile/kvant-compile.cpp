@@ -61,8 +61,9 @@ static cl::opt<std::string> int8Dot(
     "int8-dot",
     cl::desc("CPU: quantize the activations of block-format matmuls to int8 "
              "blocks (as llama.cpp does) and use integer dot products: auto "
-             "(avx2 when --march has AVX2, else none), none (f32 math on float "
-             "activations), generic or avx2"),
+             "(avx2-vnni when --march has AVX-VNNI or AVX512-VNNI, else avx2 "
+             "when it has AVX2, else none), none (f32 math on float "
+             "activations), generic, avx2 or avx2-vnni"),
     cl::init("auto"));
 static cl::opt<int64_t> interleaveRows(
     "interleave-rows",

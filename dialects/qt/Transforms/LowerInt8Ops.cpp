@@ -20,6 +20,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringSwitch.h"
 
 namespace kvant::qt {
 #define GEN_PASS_DEF_LOWERINT8OPSPASS
@@ -30,6 +31,13 @@ using namespace mlir;
 using namespace kvant::qt;
 
 namespace {
+
+/// What the target computes int8 dot products with.
+enum class Int8Target {
+  Generic, // Portable vector arith.
+  AVX2,    // vpmaddubsw, vpmaddwd.
+  AVX2VNNI // AVX2 plus vpdpbusd on 256 bits (AVX-VNNI or AVX512-VNNI + VL).
+};
 
 /// The lower half of the lanes of `low` followed by the upper half of those
 /// of `high` (same vector type): a scale and a high-half scale, splat, as one
@@ -214,12 +222,41 @@ static Value buildAVX2Dot(OpBuilder &b, Location loc, DotI8Op op) {
                        ValueRange{pairs, weights});
 }
 
+/// VNNI: sums of four u8 x s8 products added to the i32 lanes of `acc`
+/// (vpdpbusd), 32 bytes.
+static Value callDotBytes(OpBuilder &b, Location loc, Value acc,
+                          Value unsignedBytes, Value signedBytes) {
+  return callIntrinsic(b, loc, acc.getType(), "llvm.x86.avx512.vpdpbusd.256",
+                       ValueRange{acc, unsignedBytes, signedBytes});
+}
+
+static Value zeroI32x8(OpBuilder &b, Location loc) {
+  auto type = VectorType::get({8}, b.getI32Type());
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getI32IntegerAttr(0)));
+}
+
+/// VNNI, 32 bytes without a scale: one vpdpbusd (|lhs| and sign(rhs, lhs)
+/// for a signed lhs, as on AVX2) instead of vpmaddubsw and vpmaddwd. Scaled
+/// dots keep the AVX2 form, whose vpmaddwd by the scales LLVM folds with the
+/// sum that follows into one vpdpwssd.
+static Value buildVNNIDot(OpBuilder &b, Location loc, DotI8Op op) {
+  Value magnitudes = op.getLhs(), signedRhs = op.getRhs();
+  if (!op.getUnsignedLhs()) {
+    magnitudes = math::AbsIOp::create(b, loc, op.getLhs());
+    signedRhs =
+        callIntrinsic(b, loc, op.getRhs().getType(), "llvm.x86.avx2.psign.b",
+                      ValueRange{op.getRhs(), op.getLhs()});
+  }
+  return callDotBytes(b, loc, zeroI32x8(b, loc), magnitudes, signedRhs);
+}
+
 /// A table lookup: on AVX2 (32 lanes) one vpshufb of the table repeated in
 /// both 128-bit halves (indices below 16 pick within their half); otherwise
 /// a chain of 15 compares and selects.
 struct LowerLookupI8 : OpRewritePattern<LookupI8Op> {
-  LowerLookupI8(MLIRContext *context, bool avx2)
-      : OpRewritePattern(context), avx2(avx2) {}
+  LowerLookupI8(MLIRContext *context, Int8Target target)
+      : OpRewritePattern(context), avx2(target != Int8Target::Generic) {}
 
   LogicalResult matchAndRewrite(LookupI8Op op,
                                 PatternRewriter &rewriter) const override {
@@ -259,19 +296,25 @@ struct LowerLookupI8 : OpRewritePattern<LookupI8Op> {
 };
 
 struct LowerDotI8 : OpRewritePattern<DotI8Op> {
-  LowerDotI8(MLIRContext *context, bool avx2)
-      : OpRewritePattern(context), avx2(avx2) {}
+  LowerDotI8(MLIRContext *context, Int8Target target)
+      : OpRewritePattern(context), target(target) {}
 
   LogicalResult matchAndRewrite(DotI8Op op,
                                 PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
     bool fits = op.getLhs().getType().getDimSize(0) == 32;
-    Value dot = avx2 && fits ? buildAVX2Dot(rewriter, op.getLoc(), op)
-                             : buildGenericDot(rewriter, op.getLoc(), op);
+    Value dot;
+    if (!fits || target == Int8Target::Generic)
+      dot = buildGenericDot(rewriter, loc, op);
+    else if (target == Int8Target::AVX2VNNI && !op.getScale())
+      dot = buildVNNIDot(rewriter, loc, op);
+    else
+      dot = buildAVX2Dot(rewriter, loc, op);
     rewriter.replaceOp(op, dot);
     return success();
   }
 
-  bool avx2;
+  Int8Target target;
 };
 
 /// A bit field of bytes, `(bytes >> shift) & mask` with splat constants
@@ -318,8 +361,8 @@ static std::optional<BitField> matchBitField(Value lhs) {
 /// exact since every product is a multiple of 2^s, brings them back before
 /// they join the others.
 struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
-  LowerDotI8Sum(MLIRContext *context, bool avx2)
-      : OpRewritePattern(context), avx2(avx2) {}
+  LowerDotI8Sum(MLIRContext *context, Int8Target target)
+      : OpRewritePattern(context), target(target) {}
 
   LogicalResult matchAndRewrite(DotI8SumOp op,
                                 PatternRewriter &rewriter) const override {
@@ -330,7 +373,7 @@ struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
     auto add = [&](Value v) {
       sum = sum ? arith::AddIOp::create(rewriter, loc, sum, v).getResult() : v;
     };
-    if (!avx2 || !fits) {
+    if (target == Int8Target::Generic || !fits) {
       for (auto [lhs, rhs] : llvm::zip(op.getLhs(), op.getRhs())) {
         auto dot = DotI8Op::create(rewriter, loc, op.getType(), lhs, rhs,
                                    Value(), Value());
@@ -352,6 +395,52 @@ struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
           DenseElementsAttr::get(
               type, rewriter.getIntegerAttr(type.getElementType(), value)));
     };
+    bool vnni = target == Int8Target::AVX2VNNI;
+    // An lhs operand as the bytes multiplied, their scale 2^s and a bound on
+    // them: a bit field (v >> c) & m is read as (v >> (c - s)) & (m << s)
+    // with s = c % 4, unless the scaled field could overflow what its
+    // products are summed in (bytes for vpdpbusd, i16 pair sums otherwise).
+    llvm::DenseMap<std::pair<Value, int64_t>, Value> shifted;
+    auto readOperand = [&](Value lhs) -> std::tuple<Value, int64_t, int64_t> {
+      int64_t bound = std::max<int64_t>(op.getLhsMax(), 1);
+      std::optional<BitField> field = matchBitField(lhs);
+      if (!field)
+        return {lhs, 0, bound};
+      bound = std::min(bound, field->mask);
+      int64_t s = field->shift % 4;
+      int64_t scaledMask = field->mask << s;
+      if (!s || scaledMask > 255 || (!vnni && pairBound(scaledMask) > kI16Max))
+        return {lhs, 0, bound};
+      int64_t base = field->shift - s;
+      Value &source = shifted[{field->bytes, base}];
+      if (!source)
+        source = base ? arith::ShRUIOp::create(rewriter, loc, field->bytes,
+                                               splat(bytesType, base))
+                            .getResult()
+                      : field->bytes;
+      Value scaled = arith::AndIOp::create(rewriter, loc, source,
+                                           splat(bytesType, scaledMask));
+      return {scaled, s, bound << s};
+    };
+
+    if (vnni) {
+      // One i32 accumulator per scale 2^s, chained through vpdpbusd (no i16
+      // stage to overflow), shifted back once (exact) and added.
+      llvm::SmallMapVector<int64_t, Value, 4> accumulators;
+      for (auto [lhs, rhs] : llvm::zip(op.getLhs(), op.getRhs())) {
+        auto [scaled, s, bound] = readOperand(lhs);
+        Value &acc = accumulators[s];
+        acc = callDotBytes(rewriter, loc, acc ? acc : zeroI32x8(rewriter, loc),
+                           scaled, rhs);
+      }
+      for (auto [s, acc] : accumulators)
+        add(s ? arith::ShRSIOp::create(rewriter, loc, acc,
+                                       splat(op.getType(), s))
+                    .getResult()
+              : acc);
+      rewriter.replaceOp(op, sum);
+      return success();
+    }
     Value ones = splatPairWeights(rewriter, loc, 1);
 
     auto widen = [&](Value pairs) {
@@ -391,29 +480,8 @@ struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
       addPartial(partial, run.bound >> s);
       run = Run();
     };
-    llvm::DenseMap<std::pair<Value, int64_t>, Value> shifted;
     for (auto [lhs, rhs] : llvm::zip(op.getLhs(), op.getRhs())) {
-      int64_t bound = std::max<int64_t>(op.getLhsMax(), 1);
-      int64_t s = 0;
-      Value scaled = lhs;
-      if (std::optional<BitField> field = matchBitField(lhs)) {
-        bound = std::min(bound, field->mask);
-        s = field->shift % 4;
-        if (pairBound(field->mask << s) > kI16Max)
-          s = 0;
-        if (s) {
-          int64_t base = field->shift - s;
-          Value &source = shifted[{field->bytes, base}];
-          if (!source)
-            source = base ? arith::ShRUIOp::create(rewriter, loc, field->bytes,
-                                                   splat(bytesType, base))
-                                .getResult()
-                          : field->bytes;
-          scaled = arith::AndIOp::create(rewriter, loc, source,
-                                         splat(bytesType, field->mask << s));
-          bound <<= s;
-        }
-      }
+      auto [scaled, s, bound] = readOperand(lhs);
       // closeRun looks `s` up again without inserting: `run` stays valid.
       Run &run = runs[s];
       if (run.pairs && run.bound + pairBound(bound) > kI16Max)
@@ -435,7 +503,7 @@ struct LowerDotI8Sum : OpRewritePattern<DotI8SumOp> {
     return success();
   }
 
-  bool avx2;
+  Int8Target target;
 };
 
 struct LowerInt8OpsPass
@@ -443,14 +511,21 @@ struct LowerInt8OpsPass
   using LowerInt8OpsPassBase::LowerInt8OpsPassBase;
 
   void runOnOperation() override {
-    if (target != "generic" && target != "avx2") {
-      getOperation()->emitError() << "qt-lower-int8-ops: unknown target '"
-                                  << target << "' (expected generic or avx2)";
+    std::optional<Int8Target> kind =
+        llvm::StringSwitch<std::optional<Int8Target>>(target)
+            .Case("generic", Int8Target::Generic)
+            .Case("avx2", Int8Target::AVX2)
+            .Case("avx2-vnni", Int8Target::AVX2VNNI)
+            .Default(std::nullopt);
+    if (!kind) {
+      getOperation()->emitError()
+          << "qt-lower-int8-ops: unknown target '" << target
+          << "' (expected generic, avx2 or avx2-vnni)";
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerDotI8, LowerDotI8Sum, LowerLookupI8>(&getContext(),
-                                                           target == "avx2");
+                                                           *kind);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
