@@ -106,10 +106,10 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
                                 int8Dot, interleaveRows, prefetchDistance);
   // The int8 dot products and level lookups become the target's
   // instructions once buffers exist (the x86 forms are LLVM intrinsic calls).
-  pipeline += std::string("qt-lower-int8-ops{target=") +
-              (int8Dot == "avx2" || int8Dot == "avx2-vnni" ? int8Dot
-                                                            : "generic") +
-              "}, ";
+  pipeline +=
+      std::string("qt-lower-int8-ops{target=") +
+      (int8Dot == "avx2" || int8Dot == "avx2-vnni" ? int8Dot : "generic") +
+      "}, ";
   // Exponentials marked approximate (SiLU's) as vector polynomials rather
   // than one libm call per lane.
   pipeline += "kvant-approximate-exp, ";

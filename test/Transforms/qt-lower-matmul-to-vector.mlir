@@ -12,8 +12,8 @@
 // 2 blocks reading each block's f16 scale and 32 quants from the bytes viewed
 // as [N, blocks, 34]; the block's dot product with x's slice is a chain of
 // fmas over 8-wide slices, scaled once into an 8-wide accumulator; one
-// reduction per output element. Rows of x go in tiles of 4 (none here: M = 1)
-// then one at a time.
+// reduction per output element. Rows of x go in tiles of 8, then one of 4
+// (none here: M = 1), then one at a time.
 // CHECK-LABEL: func.func @q8_0
 // CHECK-SAME: (%[[X:.*]]: tensor<1x64xf32>, %[[B:.*]]: tensor<8x68xi8>)
 // With a prefetch distance, each block of the row ceil(100 / 68) = 2 rows
@@ -34,7 +34,9 @@ func.func @q8_0(%x: tensor<1x64xf32>, %b: tensor<8x68xi8>) -> tensor<1x8xf32> {
   // CHECK: %[[E:.*]] = tensor.empty() : tensor<1x8xf32>
   // CHECK: %[[Y:.*]] = scf.forall (%[[N:.*]]) in (8) shared_outs(%[[OUT:.*]] = %[[E]]) -> (tensor<1x8xf32>)
   // CHECK: %[[COL:.*]] = tensor.extract_slice %[[OUT]][0, %[[N]]] [1, 1] [1, 1]
-  // CHECK: %[[T:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4{{.*}} iter_args(%{{.*}} = %[[COL]]) -> (tensor<1x1xf32>)
+  // CHECK: %[[T8:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8{{.*}} iter_args(%{{.*}} = %[[COL]]) -> (tensor<1x1xf32>)
+  // CHECK: scf.yield
+  // CHECK: %[[T:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4{{.*}} iter_args(%{{.*}} = %[[T8]]) -> (tensor<1x1xf32>)
   // CHECK: scf.yield
   // CHECK: %[[R:.*]] = scf.for %[[M:.*]] = {{.*}} iter_args(%[[C:.*]] = %[[T]]) -> (tensor<1x1xf32>)
   // CHECK: %[[ACC:.*]] = scf.for %[[BLK:.*]] = {{.*}} iter_args(%[[A:.*]] = %{{.*}}) -> (vector<8xf32>)

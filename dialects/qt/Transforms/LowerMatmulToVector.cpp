@@ -1013,8 +1013,13 @@ struct RowDecoder {
 };
 
 /// Rows of activations that share one decode of each weight block (prefill
-/// re-reads the weights once per tile instead of once per row).
-static constexpr int64_t kRowTile = 4;
+/// re-reads the weights once per tile instead of once per row): tiles of
+/// kRowTile, then one of kSmallRowTile, then single rows. Measured on the
+/// TinyLlama-1.1B shape, 64-token prompt, Zen 5 with AVX512-VL (32 vector
+/// registers), 2 threads: 8 rows against 4 prefill Q4_0 +14-17 %, Q4_K
+/// +4-5 %, Q8_0 between -11 % and +15 % (noise), decode unchanged.
+static constexpr int64_t kRowTile = 8;
+static constexpr int64_t kSmallRowTile = 4;
 
 /// What the loops read the activations from: `x` [M, K] as floats, or its
 /// quantized form.
@@ -1756,11 +1761,11 @@ static constexpr int64_t kWeightRowTile = 1;
 /// `y[m, n] = init[m, n] + sum_k x[m, k] * w[n, k]` (without `init[m, n]`
 /// unless `accumulate`), for `x` [M, K] and `init` [M, N] the destination,
 /// the loops in this file's header: weight rows in pairs (when N is even),
-/// rows of x in tiles of kRowTile that share each decoded weight block, then
-/// the remaining rows one at a time. Accumulates in f32 and converts to the
-/// destination's element type once per element. With `interleaved`, the
-/// weight's rows are interleaved by kDotLanes (and the activations
-/// quantized): each parallel iteration is one group of rows.
+/// rows of x in tiles of kRowTile, then kSmallRowTile, that share each decoded
+/// weight block, then the remaining rows one at a time. Accumulates in f32 and
+/// converts to the destination's element type once per element. With
+/// `interleaved`, the weight's rows are interleaved by kDotLanes (and the
+/// activations quantized): each parallel iteration is one group of rows.
 static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
                            Value init, OpFoldResult rows,
                            const RowDecoder &decoder, bool accumulate,
@@ -1805,10 +1810,14 @@ static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
       tensor::ExtractSliceOp::create(b, loc, out, offsets, sizes, strides);
 
   Value mValue = getValueOrCreateConstantIndexOp(b, loc, m);
-  Value tile = arith::ConstantIndexOp::create(b, loc, kRowTile);
-  // The rows that fill whole tiles: m - m % kRowTile.
-  Value rest = arith::RemUIOp::create(b, loc, mValue, tile);
-  Value tiled = arith::SubIOp::create(b, loc, mValue, rest);
+  // The rows that fill whole tiles of `size`: m - m % size.
+  auto tiledRows = [&](int64_t size) -> Value {
+    Value tile = arith::ConstantIndexOp::create(b, loc, size);
+    Value rest = arith::RemUIOp::create(b, loc, mValue, tile);
+    return arith::SubIOp::create(b, loc, mValue, rest);
+  };
+  Value tiled = tiledRows(kRowTile);
+  Value smallTiled = tiledRows(kSmallRowTile);
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
 
   auto rowLoop = [&](Value from, Value to, int64_t count, Value dest) {
@@ -1853,8 +1862,11 @@ static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
         });
     return loop.getResult(0);
   };
+  // kSmallRowTile divides kRowTile: at most one small tile follows.
+  static_assert(kRowTile % kSmallRowTile == 0);
   Value result = rowLoop(zero, tiled, kRowTile, columns);
-  result = rowLoop(tiled, mValue, 1, result);
+  result = rowLoop(tiled, smallTiled, kSmallRowTile, result);
+  result = rowLoop(smallTiled, mValue, 1, result);
 
   b.setInsertionPointToEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, result, out, offsets, sizes,
