@@ -298,3 +298,30 @@ func.func @dot_sum_planes(%v: vector<32xi8>, %x0: vector<32xi8>, %x1: vector<32x
   %d = qt.dot_i8_sum %q0, %q1, %q2, %q3 x %x0, %x1, %x2, %x3 {lhs_max = 3} : (vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>) x (vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
   return %d : vector<8xi32>
 }
+
+// -----
+
+// With VNNI an unscaled qt.dot_i8 added to a value accumulates onto it (one
+// vpdpbusd, no add); of two such dots added, the first accumulates onto
+// zeros and the other onto it. A dot with another use keeps its add.
+// VNNI-LABEL: func.func @dot_plus
+// AVX2-LABEL: func.func @dot_plus
+func.func @dot_plus(%q: vector<32xi8>, %x: vector<32xi8>, %y: vector<8xi32>) -> (vector<8xi32>, vector<8xi32>, vector<8xi32>) {
+  // VNNI: %[[ZERO:.*]] = arith.constant dense<0> : vector<8xi32>
+  // VNNI: %[[S:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%arg2, %arg0, %arg1)
+  // VNNI: %[[D1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[ZERO]], %arg1, %arg0)
+  // VNNI: %[[P:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[D1]], %arg0, %arg1)
+  // VNNI: %[[K:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[ZERO]], %arg0, %arg0)
+  // VNNI: %[[KS:.*]] = arith.addi %[[K]], %arg2 : vector<8xi32>
+  // VNNI: return %[[S]], %[[P]], %[[KS]]
+  // AVX2: arith.addi %arg2, %{{.*}} : vector<8xi32>
+  %d = qt.dot_i8 %q, %x {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  %s = arith.addi %y, %d : vector<8xi32>
+  %d0 = qt.dot_i8 %q, %x {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  %d1 = qt.dot_i8 %x, %q {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  %p = arith.addi %d0, %d1 : vector<8xi32>
+  %k = qt.dot_i8 %q, %q {unsigned_lhs} : vector<32xi8> -> vector<8xi32>
+  %ks = arith.addi %k, %y : vector<8xi32>
+  %kk = arith.addi %k, %k : vector<8xi32>
+  return %s, %p, %ks : vector<8xi32>, vector<8xi32>, vector<8xi32>
+}

@@ -416,6 +416,35 @@ func.func @q4_0_rows8(%x: tensor<1x64xf32>) -> tensor<1x16xf32> {
 
 // -----
 
+// A tile of 8 activation rows (M = 8) against interleaved rows of unsigned
+// quants: the 8 rows' quants of the group transposed by 4-byte words (three
+// levels of 8 shuffles, shared by the tile), then per activation row one
+// qt.dot_i8_sum of the 8 words against the activations' word j repeated in
+// every lane: lane r is row r's dot, with no transposing tree per row.
+// INT8-LABEL: func.func @q4_0_rows8_tile
+// INT8: scf.forall
+// INT8: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// INT8-COUNT-8: vector.shuffle %{{.*}}, %{{.*}} [{{0, 8, 1, 9|2, 10, 3, 11}}, {{.*}}] : vector<8xi32>, vector<8xi32>
+// INT8-COUNT-8: vector.shuffle %{{.*}}, %{{.*}} [{{0, 1, 8, 9|2, 3, 10, 11}}, {{.*}}] : vector<8xi32>, vector<8xi32>
+// INT8-COUNT-8: vector.shuffle %{{.*}}, %{{.*}} [{{0, 1, 2, 3|4, 5, 6, 7}}, {{.*}}] : vector<8xi32>, vector<8xi32>
+// INT8: %[[XW:.*]] = vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<8x64xi8>, vector<4xi8>
+// INT8: %[[XWORD:.*]] = vector.bitcast %[[XW]] : vector<4xi8> to vector<1xi32>
+// INT8: %[[XSPLAT:.*]] = vector.broadcast %[[XWORD]] : vector<1xi32> to vector<8xi32>
+// INT8: vector.bitcast %[[XSPLAT]] : vector<8xi32> to vector<32xi8>
+// INT8: %[[DOT:.*]] = qt.dot_i8_sum {{.*}} {lhs_max = 15 : i64} : ({{.*}}) x ({{.*}}) -> vector<8xi32>
+// INT8-NOT: vector.shuffle {{.*}} : vector<8xi32>, vector<8xi32>
+// INT8: arith.sitofp %[[DOT]] : vector<8xi32> to vector<8xf32>
+// INT8-COUNT-7: qt.dot_i8_sum
+// INT8-NOT: qt.dot_i8
+// INT8: scf.forall.in_parallel
+func.func @q4_0_rows8_tile(%x: tensor<8x64xf32>) -> tensor<8x16xf32> {
+  %w = qt.weight "w" : !qt.tensor<16x64, #qt.gguf<q4_0, interleave = 8>>
+  %y = qt.matmul %x, %w : tensor<8x64xf32>, !qt.tensor<16x64, #qt.gguf<q4_0, interleave = 8>> -> tensor<8x16xf32>
+  return %y : tensor<8x16xf32>
+}
+
+// -----
+
 // q4_k with rows interleaved: each row's groups, weighted by its integer
 // scales, add up as integers over the block; one tree and one conversion
 // per block; the block mins of the 8 rows meet the activations' group sums

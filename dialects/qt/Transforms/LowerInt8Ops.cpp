@@ -237,10 +237,12 @@ static Value zeroI32x8(OpBuilder &b, Location loc) {
 }
 
 /// VNNI, 32 bytes without a scale: one vpdpbusd (|lhs| and sign(rhs, lhs)
-/// for a signed lhs, as on AVX2) instead of vpmaddubsw and vpmaddwd. Scaled
-/// dots keep the AVX2 form, whose vpmaddwd by the scales LLVM folds with the
-/// sum that follows into one vpdpwssd.
-static Value buildVNNIDot(OpBuilder &b, Location loc, DotI8Op op) {
+/// for a signed lhs, as on AVX2) instead of vpmaddubsw and vpmaddwd, added
+/// to `acc` (zeros when null). Scaled dots keep the AVX2 form, whose
+/// vpmaddwd by the scales LLVM folds with the sum that follows into one
+/// vpdpwssd.
+static Value buildVNNIDot(OpBuilder &b, Location loc, DotI8Op op,
+                          Value acc = Value()) {
   Value magnitudes = op.getLhs(), signedRhs = op.getRhs();
   if (!op.getUnsignedLhs()) {
     magnitudes = math::AbsIOp::create(b, loc, op.getLhs());
@@ -248,7 +250,35 @@ static Value buildVNNIDot(OpBuilder &b, Location loc, DotI8Op op) {
         callIntrinsic(b, loc, op.getRhs().getType(), "llvm.x86.avx2.psign.b",
                       ValueRange{op.getRhs(), op.getLhs()});
   }
-  return callDotBytes(b, loc, zeroI32x8(b, loc), magnitudes, signedRhs);
+  return callDotBytes(b, loc, acc ? acc : zeroI32x8(b, loc), magnitudes,
+                      signedRhs);
+}
+
+/// Whether `op` takes buildVNNIDot's form.
+static bool isVNNIDot(DotI8Op op) {
+  return !op.getScale() && op.getLhs().getType().getDimSize(0) == 32;
+}
+
+/// VNNI: `dot + y` with `dot` a qt.dot_i8 used only there becomes one
+/// vpdpbusd accumulating onto y, which LLVM does not fold from an add of a
+/// vpdpbusd into zeros (the interleaved GEMV adds the dots of two paired
+/// rows' halves).
+static void foldAddsIntoVNNIDots(Operation *root) {
+  SmallVector<arith::AddIOp> adds;
+  root->walk([&](arith::AddIOp add) { adds.push_back(add); });
+  for (arith::AddIOp add : adds) {
+    for (unsigned i = 0; i < 2; ++i) {
+      auto dot = add->getOperand(i).getDefiningOp<DotI8Op>();
+      if (!dot || !isVNNIDot(dot) || !dot->hasOneUse())
+        continue;
+      OpBuilder b(add);
+      Value sum = buildVNNIDot(b, add.getLoc(), dot, add->getOperand(1 - i));
+      add.replaceAllUsesWith(sum);
+      add.erase();
+      dot.erase();
+      break;
+    }
+  }
 }
 
 /// A table lookup: on AVX2 (32 lanes) one vpshufb of the table repeated in
@@ -306,7 +336,7 @@ struct LowerDotI8 : OpRewritePattern<DotI8Op> {
     Value dot;
     if (!fits || target == Int8Target::Generic)
       dot = buildGenericDot(rewriter, loc, op);
-    else if (target == Int8Target::AVX2VNNI && !op.getScale())
+    else if (target == Int8Target::AVX2VNNI && isVNNIDot(op))
       dot = buildVNNIDot(rewriter, loc, op);
     else
       dot = buildAVX2Dot(rewriter, loc, op);
@@ -523,6 +553,8 @@ struct LowerInt8OpsPass
           << "' (expected generic, avx2 or avx2-vnni)";
       return signalPassFailure();
     }
+    if (*kind == Int8Target::AVX2VNNI)
+      foldAddsIntoVNNIDots(getOperation());
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerDotI8, LowerDotI8Sum, LowerLookupI8>(&getContext(),
                                                            *kind);
