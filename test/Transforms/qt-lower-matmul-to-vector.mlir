@@ -465,3 +465,24 @@ func.func @q4_k_rows8(%x: tensor<1x512xf32>) -> tensor<1x16xf32> {
   %y = qt.matmul %x, %w : tensor<1x512xf32>, !qt.tensor<16x512, #qt.gguf<q4_k, interleave = 8>> -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
+
+// -----
+
+// q4_k with a tile of 8 activation rows: the 8 rows' integer sub-block
+// scales are transposed once per block (lane r of vector g: row r's scale
+// of group g), each group's quants by words; per activation row and group
+// one qt.dot_i8_sum times the group's scale vector, summed into one vector
+// per activation row: no per-row dots and no tree for the quants.
+// INT8-LABEL: func.func @q4_k_rows8_tile
+// INT8: scf.forall
+// INT8-NOT: qt.dot_i8 %
+// INT8: %[[D:.*]] = qt.dot_i8_sum {{.*}} {lhs_max = 127 : i64}
+// INT8: arith.muli %[[D]], %{{.*}} : vector<8xi32>
+// INT8-COUNT-63: qt.dot_i8_sum
+// INT8-NOT: qt.dot_i8
+// INT8: scf.forall.in_parallel
+func.func @q4_k_rows8_tile(%x: tensor<8x512xf32>) -> tensor<8x16xf32> {
+  %w = qt.weight "w" : !qt.tensor<16x512, #qt.gguf<q4_k, interleave = 8>>
+  %y = qt.matmul %x, %w : tensor<8x512xf32>, !qt.tensor<16x512, #qt.gguf<q4_k, interleave = 8>> -> tensor<8x16xf32>
+  return %y : tensor<8x16xf32>
+}
