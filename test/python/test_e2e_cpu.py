@@ -232,6 +232,32 @@ def assert_compile_refused(workdir, path, options, message):
     assert not os.path.exists(never)
 
 
+def test_int8_dot_option_checked(workdir):
+    """Unknown forms, and x86 forms the --march CPU cannot run, are refused before LLVM would
+    fail to select their intrinsics."""
+    path = make_model(workdir, "Q8_0")
+    assert_compile_refused(workdir, path, ["--int8-dot=neon"],
+                           "unknown --int8-dot 'neon' (expected auto, none, generic, avx2 or "
+                           "avx2-vnni)")
+    assert_compile_refused(workdir, path, ["--int8-dot=avx2-vnni", "--march=x86-64-v3"],
+                           "--int8-dot=avx2-vnni needs a CPU with AVX2 and AVX-VNNI (or "
+                           "AVX512-VNNI with AVX512-VL); --march=x86-64-v3 has none")
+    assert_compile_refused(workdir, path, ["--int8-dot=avx2", "--march=x86-64-v2"],
+                           "--int8-dot=avx2 needs a CPU with AVX2; --march=x86-64-v2 has none")
+
+
+@pytest.mark.skipif(not has_avx2_vnni(), reason="the CPU has no 256-bit VNNI")
+@pytest.mark.parametrize("weight_type", ["Q8_0", "Q4_0", "Q4_K", "TQ2_0"])
+def test_vnni_logits_equal_avx2(workdir, weight_type):
+    """avx2-vnni computes the same exact integer dots as avx2 in fewer instructions: the
+    logits are bit for bit the same."""
+    path = make_model(workdir, weight_type)
+    tokens = [1, 17, 42, 99, 7, 250, 3, 64, 128, 5, 77, 200, 9]
+    avx2 = kvant_logits(compile_model(path, "avx2"), path, tokens, workdir, 300)
+    vnni = kvant_logits(compile_model(path, "avx2-vnni"), path, tokens, workdir, 300)
+    np.testing.assert_array_equal(vnni, avx2)
+
+
 def test_interleave_rows_option_checked(workdir):
     path = make_model(workdir, "Q8_0")
     assert_compile_refused(workdir, path, ["--interleave-rows=4"],

@@ -33,7 +33,7 @@ import pytest
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 from gguf.quants import dequantize, quantize
 
-from kvant_testing import (dense_hex, has_avx2, kvant_opt, parse_memrefs, mlir_runner, mlir_tensor_type, parse_f32_bits,
+from kvant_testing import (dense_hex, has_avx2, has_avx2_vnni, kvant_opt, parse_memrefs, mlir_runner, mlir_tensor_type, parse_f32_bits,
                            print_f32_bits, PRINT_I32_DECL, qt_cases_module, require_kvant_opt,
                            run_opt, vector_cpu_lowering, OPENMP_LIB, RUNNER_LIBS)
 from llama_ref import ACTIVATION_BLOCK, quantize_activations
@@ -46,7 +46,8 @@ SUPERBLOCK_FORMATS = {"Q4_K": (0, 2), "Q5_K": (0, 2), "Q6_K": (208,), "TQ2_0": (
 
 # How the lowering computes: f32 math (serial or OpenMP), or int8 dot products; the rows8
 # modes store the weights with rows interleaved by 8 (qt-interleave-weights' layout).
-MODES = ["serial", "openmp", "generic", "avx2", "rows8-avx2", "rows8-openmp"]
+MODES = ["serial", "openmp", "generic", "avx2", "rows8-avx2", "rows8-openmp", "vnni",
+         "rows8-vnni"]
 INTERLEAVE_FORMATS = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "TQ1_0", "TQ2_0",
                       "IQ4_NL", "MXFP4"}
 RTOL = 1e-4
@@ -56,7 +57,7 @@ def run_vectorized(module, parallel=False, int8_dot="none"):
     """`int8_dot`: none (f32 math) or the qt-lower-int8-ops target after int8 activations."""
     lowering = vector_cpu_lowering(parallel)
     # After bufferization, as the CPU pipeline places it (lookups need it in every mode).
-    target = "avx2" if int8_dot == "avx2" else "generic"
+    target = int8_dot if int8_dot in ("avx2", "avx2-vnni") else "generic"
     lowering.insert(2, f"--qt-lower-int8-ops=target={target}")
     llvm_ir = run_opt(module, [f"--qt-lower-matmul-to-vector=int8-activations="
                                f"{'false' if int8_dot == 'none' else 'true'}",
@@ -105,15 +106,19 @@ BLOCK_CASES = [
     ("m1", (40, 256), (1, 256), False),
     ("m1_odd_n", (37, 64), (1, 64), False),
     ("m3", (24, 128), (3, 128), False),
+    # Prompt rows in a tile of 8, one of 4 and one alone.
+    ("m13", (16, 64), (13, 64), False),
     ("batch", (16, 96), (2, 3, 96), False),
     ("dyn", (8, 64), (3, 64), True),
 ]
 
 
-# Cases for 256-element formats: K a multiple of 256, M up to 6 (one tile of 4 rows, 2 left).
+# Cases for 256-element formats: K a multiple of 256, M up to 13 (tiles of 8 and 4, one row
+# left).
 SUPERBLOCK_CASES = [
     ("m1", (24, 512), (1, 512), False),
     ("m6", (9, 256), (6, 256), False),
+    ("m13", (16, 256), (13, 256), False),
     ("dyn", (8, 256), (5, 256), True),
 ]
 
@@ -122,13 +127,16 @@ def run_block_format(fmt, mode, cases, make_raw, seed):
     require_kvant_opt()
     if mode in ("avx2", "rows8-avx2") and not has_avx2():
         pytest.skip("this CPU has no AVX2")
+    if mode in ("vnni", "rows8-vnni") and not has_avx2_vnni():
+        pytest.skip("this CPU has no 256-bit VNNI")
     interleave = 8 if mode.startswith("rows8") else 1
     if interleave > 1 and fmt not in INTERLEAVE_FORMATS:
         pytest.skip(f"{fmt} has two scales per group: its rows are not interleaved")
     qtype = getattr(GGMLQuantizationType, fmt)
     rng = np.random.default_rng(seed)
     int8_dot = {"generic": "generic", "avx2": "avx2", "rows8-avx2": "avx2",
-                "rows8-openmp": "generic"}.get(mode, "none")
+                "rows8-openmp": "generic", "vnni": "avx2-vnni",
+                "rows8-vnni": "avx2-vnni"}.get(mode, "none")
     inputs, refs = [], {}
     for name, wshape, xshape, dynamic in cases:
         raw = make_raw(rng, wshape)
@@ -210,14 +218,16 @@ def test_unknown_dot_target_is_an_error():
 DOT_SUM_CASES = [(3, 50, True), (3, 8, False), (2, 44, True), (100, 3, True), (15, 9, False)]
 
 
-@pytest.mark.parametrize("target", ["generic", "avx2"])
+@pytest.mark.parametrize("target", ["generic", "avx2", "avx2-vnni"])
 @pytest.mark.parametrize("lhs_max,pairs,extreme", DOT_SUM_CASES,
                          ids=[f"max{m}-{n}{'-extreme' if e else ''}" for m, n, e in DOT_SUM_CASES])
 def test_dot_i8_sum_matches_numpy(target, lhs_max, pairs, extreme):
-    """qt.dot_i8_sum against NumPy's exact integer sums, on both lowerings."""
+    """qt.dot_i8_sum against NumPy's exact integer sums, on every lowering."""
     require_kvant_opt()
     if target == "avx2" and not has_avx2():
         pytest.skip("the CPU has no AVX2")
+    if target == "avx2-vnni" and not has_avx2_vnni():
+        pytest.skip("the CPU has no 256-bit VNNI")
     rng = np.random.default_rng(lhs_max * 100 + pairs)
     if extreme:
         lhs = np.full((pairs, 32), lhs_max, np.int8)
