@@ -28,9 +28,10 @@ the code. The fraction against the start-of-run best is printed too.
 
 Honesty notes printed with the results:
   * kvant's CPU code is young: matmuls against weights are vectorized GEMV loops
-    (qt-lower-matmul-to-vector: int8 activations on AVX2, weights of 32-element block
-    formats read as 8 interleaved rows that the artifact's repack function produces at load,
-    prompt rows in tiles of 4 sharing each decoded block), attention is a vector loop over
+    (qt-lower-matmul-to-vector: int8 activations on AVX2, vpdpbusd where the CPU has VNNI,
+    weights of 32-element block formats read as 8 interleaved rows that the artifact's
+    repack function produces at load, prompt rows in tiles of 8 and 4 sharing each decoded
+    block), attention is a vector loop over
     the cached keys with an online softmax (llm-lower-attention-to-vector), norms, rope and
     elementwise ops are reference linalg -> loops, and it runs on one thread unless
     compiled with --parallel
@@ -444,8 +445,9 @@ def main(argv=None) -> int:
           "range in brackets) / weight bytes read per token (all matrices incl. the output "
           "head; one embedding row).")
     print("kvant's CPU code: vector GEMV with fused decode for weight matmuls (int8 activations "
-          "on AVX2; 32-element block formats read as 8 interleaved rows, repacked at load; "
-          "prompt rows in tiles of 4 share each decoded weight block), vector attention with "
+          "on AVX2, vpdpbusd with VNNI; 32-element block formats read as 8 interleaved rows, "
+          "repacked at load; prompt rows in tiles of 8 and 4 share each decoded weight block, "
+          "meeting interleaved unsigned quants transposed by words), vector attention with "
           "an online softmax, reference loops for norms, rope and elementwise ops (run on "
           "the calling thread when small); parallel loops on the artifact's own thread team, "
           "each thread's share first, then helping the others (dynamic schedule). llama.cpp "

@@ -486,3 +486,25 @@ func.func @q4_k_rows8_tile(%x: tensor<8x512xf32>) -> tensor<8x16xf32> {
   %y = qt.matmul %x, %w : tensor<8x512xf32>, !qt.tensor<16x512, #qt.gguf<q4_k, interleave = 8>> -> tensor<8x16xf32>
   return %y : tensor<8x16xf32>
 }
+
+// -----
+
+// q4_k in the file's layout (its decode is faster there) with int8
+// activations: each parallel iteration takes 8 weight rows, so that the
+// prompt tile of 8 meets their quants transposed by words (64 dot sums: 8
+// groups x 8 activation rows, times the rows' scales); the last activation
+// row reads the 8 weight rows one at a time in a loop, with the per-row
+// dots of M = 1.
+// INT8-LABEL: func.func @q4_k_flat_tile
+// INT8: scf.forall (%[[G:.*]]) in (2)
+// INT8-COUNT-64: qt.dot_i8_sum
+// INT8-NOT: qt.dot_i8_sum
+// INT8: scf.for %[[R:.*]] = %c0 to %c8 step %c1
+// INT8: arith.addi %{{.*}}, %[[R]] : index
+// INT8-COUNT-8: qt.dot_i8 %{{.*}}, %{{.*}} scale
+// INT8: scf.forall.in_parallel
+func.func @q4_k_flat_tile(%x: tensor<9x256xf32>, %b: tensor<16x144xi8>) -> tensor<9x16xf32> {
+  %w = qt.from_bytes %b : tensor<16x144xi8> -> !qt.tensor<16x256, #qt.gguf<q4_k>>
+  %y = qt.matmul %x, %w : tensor<9x256xf32>, !qt.tensor<16x256, #qt.gguf<q4_k>> -> tensor<9x16xf32>
+  return %y : tensor<9x16xf32>
+}

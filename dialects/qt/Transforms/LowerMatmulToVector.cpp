@@ -1582,7 +1582,7 @@ static Value buildLaneVector(OpBuilder &b, Location loc,
 /// merged by CSE.
 static void decodeGroupOfRows(OpBuilder &b, Location loc,
                               const RowDecoder &decoder, Value rowGroup,
-                              Value block, int64_t group,
+                              Value block, int64_t group, bool flatRows,
                               SmallVector<BlockGroups> &rows) {
   rows.assign(kDotLanes, BlockGroups());
   Block *body = b.getInsertionBlock();
@@ -1590,6 +1590,14 @@ static void decodeGroupOfRows(OpBuilder &b, Location loc,
   Operation *last = body->empty() ? nullptr : &body->back();
   for (int64_t r = 0; r < kDotLanes; ++r) {
     Value lane = arith::ConstantIndexOp::create(b, loc, r);
+    if (flatRows) {
+      // Rows 8 * rowGroup + r of the file's layout.
+      Value eight = arith::ConstantIndexOp::create(b, loc, kDotLanes);
+      Value base = arith::MulIOp::create(b, loc, rowGroup, eight);
+      Value row = arith::AddIOp::create(b, loc, base, lane);
+      decoder.decodeGroups(b, loc, ValueRange{row, block}, rows[r]);
+      continue;
+    }
     decoder.decodeGroups(b, loc, ValueRange{rowGroup, block, lane}, rows[r]);
   }
   llvm::SmallPtrSet<Operation *, 32> keep;
@@ -1621,9 +1629,11 @@ static void decodeGroupOfRows(OpBuilder &b, Location loc,
 /// lane r for weight row 8 * rowGroup + r. Blocks whose groups share the
 /// activations' scale (q8_K) add their groups' weighted dots as integers
 /// first, as buildBlockLoop does.
-static SmallVector<Value> buildInterleavedBlockLoop(
-    OpBuilder &b, Location loc, const QuantizedActivations &q, Value rowGroup,
-    Value first, int64_t count, const RowDecoder &decoder) {
+static SmallVector<Value>
+buildInterleavedBlockLoop(OpBuilder &b, Location loc,
+                          const QuantizedActivations &q, Value rowGroup,
+                          Value first, int64_t count, const RowDecoder &decoder,
+                          bool flatRows = false) {
   Type f32 = b.getF32Type();
   auto accType = VectorType::get({kDotLanes}, f32);
   auto dotType = VectorType::get({kDotLanes}, b.getI32Type());
@@ -1650,9 +1660,10 @@ static SmallVector<Value> buildInterleavedBlockLoop(
         // The rows' decoded groups for the group being multiplied; `first`
         // (group 0) also holds the block-level values used after the groups.
         SmallVector<BlockGroups> decoded, first;
-        if (decoder.prefetch && count == 1)
+        if (decoder.prefetch && count == 1 && !flatRows)
           decoder.prefetch(bb, bloc, rowGroup, block);
-        decodeGroupOfRows(bb, bloc, decoder, rowGroup, block, 0, decoded);
+        decodeGroupOfRows(bb, bloc, decoder, rowGroup, block, 0, flatRows,
+                          decoded);
         // Every row of a format decodes to the same structure.
         bool sharesScale =
             decoded.front().superScale && q.groupsPerScale == groupsPerBlock;
@@ -1726,7 +1737,7 @@ static SmallVector<Value> buildInterleavedBlockLoop(
         for (int64_t index = 0; index < groupsPerBlock; ++index) {
           if (index > 0) {
             decodeGroupOfRows(bb, bloc, decoder, rowGroup, block, index,
-                              decoded);
+                              flatRows, decoded);
             normalizeOffsets();
           }
           Value gOffset = arith::ConstantIndexOp::create(bb, bloc, index);
@@ -1907,7 +1918,7 @@ static constexpr int64_t kWeightRowTile = 1;
 static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
                            Value init, OpFoldResult rows,
                            const RowDecoder &decoder, bool accumulate,
-                           bool interleaved = false) {
+                           bool interleaved = false, bool tileWords = false) {
   Type f32 = b.getF32Type();
   auto initType = cast<RankedTensorType>(init.getType());
   Type outElement = initType.getElementType();
@@ -1915,7 +1926,7 @@ static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
   std::optional<int64_t> staticRows = getConstantIntValue(rows);
   int64_t rowTile =
       staticRows && *staticRows % kWeightRowTile == 0 ? kWeightRowTile : 1;
-  if (interleaved)
+  if (interleaved || tileWords)
     rowTile = kDotLanes;
   OpFoldResult iterations =
       rowTile == 1 ? rows : b.getIndexAttr(*staticRows / rowTile);
@@ -1963,11 +1974,48 @@ static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
     auto loop = scf::ForOp::create(
         b, loc, from, to, step, ValueRange{dest},
         [&](OpBuilder &rb, Location rloc, Value first, ValueRange iterArgs) {
+          // Output element (i, column) of the slice: `sum` stored, or added
+          // to what it holds.
+          auto store = [&](OpBuilder &sb, Location sloc, Value updated,
+                           Value sum, Value i, Value column) -> Value {
+            if (accumulate) {
+              Value prior = tensor::ExtractOp::create(sb, sloc, updated,
+                                                      ValueRange{i, column});
+              if (outElement != f32)
+                prior = arith::ExtFOp::create(sb, sloc, f32, prior);
+              sum = arith::AddFOp::create(sb, sloc, prior, sum);
+            }
+            if (outElement != f32)
+              sum = arith::TruncFOp::create(sb, sloc, outElement, sum);
+            return tensor::InsertOp::create(sb, sloc, sum, updated,
+                                            ValueRange{i, column});
+          };
+          if (tileWords && count == 1) {
+            // A single activation row reads the weight rows one at a time,
+            // in a loop: the same code as without the tiles' words (8
+            // unrolled copies of the row's block loop decoded 11 % slower).
+            Value lanes = arith::ConstantIndexOp::create(rb, rloc, rowTile);
+            Value zeroIndex = arith::ConstantIndexOp::create(rb, rloc, 0);
+            Value oneIndex = arith::ConstantIndexOp::create(rb, rloc, 1);
+            auto rows = scf::ForOp::create(
+                rb, rloc, zeroIndex, lanes, oneIndex, iterArgs,
+                [&](OpBuilder &nb, Location nloc, Value r, ValueRange args) {
+                  Value n = arith::AddIOp::create(nb, nloc, firstRow, r);
+                  Value sum =
+                      buildBlockLoop(nb, nloc, acts, {n}, first, 1, decoder)
+                          .front();
+                  scf::YieldOp::create(nb, nloc,
+                                       store(nb, nloc, args[0], sum, first, r));
+                });
+            scf::YieldOp::create(rb, rloc, rows.getResult(0));
+            return;
+          }
           SmallVector<Value> sums;
-          if (interleaved) {
+          if (interleaved || tileWords) {
             // Lane r of activation row t's vector is weight row r.
-            SmallVector<Value> perRow = buildInterleavedBlockLoop(
-                rb, rloc, *acts.quantized, iv, first, count, decoder);
+            SmallVector<Value> perRow =
+                buildInterleavedBlockLoop(rb, rloc, *acts.quantized, iv, first,
+                                          count, decoder, tileWords);
             for (int64_t r = 0; r < rowTile; ++r)
               for (Value vec : perRow)
                 sums.push_back(vector::ExtractOp::create(rb, rloc, vec,
@@ -1982,18 +2030,8 @@ static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
             for (int64_t t = 0; t < count; ++t) {
               Value offset = arith::ConstantIndexOp::create(rb, rloc, t);
               Value i = arith::AddIOp::create(rb, rloc, first, offset);
-              Value sum = sums[r * count + t];
-              if (accumulate) {
-                Value prior = tensor::ExtractOp::create(rb, rloc, updated,
-                                                        ValueRange{i, column});
-                if (outElement != f32)
-                  prior = arith::ExtFOp::create(rb, rloc, f32, prior);
-                sum = arith::AddFOp::create(rb, rloc, prior, sum);
-              }
-              if (outElement != f32)
-                sum = arith::TruncFOp::create(rb, rloc, outElement, sum);
-              updated = tensor::InsertOp::create(rb, rloc, sum, updated,
-                                                 ValueRange{i, column});
+              updated =
+                  store(rb, rloc, updated, sums[r * count + t], i, column);
             }
           }
           scf::YieldOp::create(rb, rloc, updated);
@@ -2189,9 +2227,16 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
         rewriter.getIndexAttr(rows)};
     Value init = tensor::EmptyOp::create(rewriter, loc, sizes,
                                          resultType.getElementType());
+    // Shared-scale super-blocks of unsigned quants with one integer scale
+    // per group (Q4_K, Q5_K) stay in the file's layout (decode is faster
+    // there), but their prompt tiles take 8 weight rows at once to meet
+    // their quants transposed by words.
+    bool tileWords = !interleaved && int8Activations && format->interleavable &&
+                     format->activationGroups > 1 && !format->intSums &&
+                     rows % kDotLanes == 0;
     Value y = buildRowLoops(rewriter, loc, acts, init,
                             rewriter.getIndexAttr(rows), decoder,
-                            /*accumulate=*/false, interleaved);
+                            /*accumulate=*/false, interleaved, tileWords);
     Value result =
         unflattenMatrix(rewriter, loc, y, x, getFlatResultType(x, resultType));
     if (result.getType() != resultType)

@@ -104,8 +104,11 @@ def LowerMatmulToVectorPass : Pass<"qt-lower-matmul-to-vector"> {
     * an `scf.forall` over the weight's rows `n` (the loop that runs in
       parallel), holding
     * `scf.for`s over the rows `m` of the activations (any leading
-      dimensions are flattened): tiles of 4 rows that share each decoded
-      weight block (prefill), then the remaining rows one by one, holding
+      dimensions are flattened): tiles of 8 rows, then one of 4, that share
+      each decoded weight block (prefill; against interleaved rows of
+      unsigned quants, the tile meets the 8 rows' quants transposed by
+      4-byte words, one `qt.dot_i8_sum` per activation row whose lane r is
+      row r's dot), then the remaining rows one by one, holding
     * an `scf.for` over the row's blocks that decodes one block of 32 weights
       to a `vector<32xf32>` (`vector.transfer_read` of the block's bytes from
       `qt.to_bytes`, viewed `[N, blocks, blockBytes]`; shifts and masks for
@@ -242,12 +245,20 @@ def LowerInt8OpsPass : Pass<"qt-lower-int8-ops"> {
       |rhs| <= 127 cannot saturate) summed to i32 pairs with `vpmaddwd` by
       ones, as `llvm.call_intrinsic`s.
 
+    * `avx2-vnni` (AVX-VNNI, or AVX512-VNNI with AVX512-VL): an unscaled
+      dot is one `vpdpbusd` (`llvm.x86.avx512.vpdpbusd.256`; the sign trick
+      as on AVX2 for a signed lhs), accumulating onto the other operand of
+      an `arith.addi` that is its only use; scaled dots take the AVX2 form
+      (LLVM fuses its `vpmaddwd` by the scales and the add after it into
+      `vpdpwssd`).
+
     `qt.dot_i8_sum` on AVX2 adds the `vpmaddubsw` pair sums as i16 while
     `lhs_max` proves they fit, then widens them with one `vpmaddwd`. Its
     bit-field operands `(v >> c) & m` are read as `(v >> (c - c % 4)) &
     (m << c % 4)`, and the pair sums of each such scale are shifted back
     once (exact): TQ2_0's four 2-bit planes then cost two byte shifts
-    instead of six.
+    instead of six. On `avx2-vnni` its pairs chain through `vpdpbusd` into
+    one i32 accumulator per such scale.
 
     ```mlir
     %d = qt.dot_i8 %w, %x : vector<32xi8> -> vector<8xi32>
@@ -260,7 +271,7 @@ def LowerInt8OpsPass : Pass<"qt-lower-int8-ops"> {
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"generic\"",
-           "generic or avx2">,
+           "generic, avx2 or avx2-vnni">,
   ];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect",
                            "::mlir::arith::ArithDialect",
