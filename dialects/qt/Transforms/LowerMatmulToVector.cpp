@@ -1990,10 +1990,12 @@ static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
             return tensor::InsertOp::create(sb, sloc, sum, updated,
                                             ValueRange{i, column});
           };
-          if (tileWords && count == 1) {
-            // A single activation row reads the weight rows one at a time,
-            // in a loop: the same code as without the tiles' words (8
-            // unrolled copies of the row's block loop decoded 11 % slower).
+          if (tileWords && count < kRowTile) {
+            // Smaller tiles and single activation rows (decode) read the
+            // weight rows one at a time, in a loop: the same code as without
+            // the words (8 unrolled copies of the row's block loop decoded
+            // 11 % slower, and the words of a tile of 4 too cost compile
+            // time for a few prompt rows).
             Value lanes = arith::ConstantIndexOp::create(rb, rloc, rowTile);
             Value zeroIndex = arith::ConstantIndexOp::create(rb, rloc, 0);
             Value oneIndex = arith::ConstantIndexOp::create(rb, rloc, 1);
@@ -2001,11 +2003,15 @@ static Value buildRowLoops(OpBuilder &b, Location loc, const Activations &acts,
                 rb, rloc, zeroIndex, lanes, oneIndex, iterArgs,
                 [&](OpBuilder &nb, Location nloc, Value r, ValueRange args) {
                   Value n = arith::AddIOp::create(nb, nloc, firstRow, r);
-                  Value sum =
-                      buildBlockLoop(nb, nloc, acts, {n}, first, 1, decoder)
-                          .front();
-                  scf::YieldOp::create(nb, nloc,
-                                       store(nb, nloc, args[0], sum, first, r));
+                  SmallVector<Value> sums = buildBlockLoop(
+                      nb, nloc, acts, {n}, first, count, decoder);
+                  Value updated = args[0];
+                  for (int64_t t = 0; t < count; ++t) {
+                    Value offset = arith::ConstantIndexOp::create(nb, nloc, t);
+                    Value i = arith::AddIOp::create(nb, nloc, first, offset);
+                    updated = store(nb, nloc, updated, sums[t], i, r);
+                  }
+                  scf::YieldOp::create(nb, nloc, updated);
                 });
             scf::YieldOp::create(rb, rloc, rows.getResult(0));
             return;
