@@ -185,6 +185,20 @@ static Value splatScalesByShuffle(OpBuilder &b, Location loc, Value scale,
   return vector::BitCastOp::create(b, loc, VectorType::get({16}, i16), spread);
 }
 
+/// The operands of `op` as unsigned x signed bytes: llama.cpp's sign trick,
+/// |lhs| and sign(rhs, lhs) (vpsignb), for a signed lhs; as they are for an
+/// unsigned one.
+static std::pair<Value, Value> unsignedTimesSigned(OpBuilder &b, Location loc,
+                                                   DotI8Op op) {
+  if (op.getUnsignedLhs())
+    return {op.getLhs(), op.getRhs()};
+  Value magnitudes = math::AbsIOp::create(b, loc, op.getLhs());
+  Value signedRhs =
+      callIntrinsic(b, loc, op.getRhs().getType(), "llvm.x86.avx2.psign.b",
+                    ValueRange{op.getRhs(), op.getLhs()});
+  return {magnitudes, signedRhs};
+}
+
 /// AVX2, 32 bytes: |lhs| * sign(rhs, lhs) in unsigned x signed byte pairs
 /// (vpmaddubsw; an unsigned lhs goes in as it is), then pairs of i16 summed
 /// to i32 (vpmaddwd by ones, or by the scale: its 16 bits, as the op
@@ -192,13 +206,7 @@ static Value splatScalesByShuffle(OpBuilder &b, Location loc, Value scale,
 static Value buildAVX2Dot(OpBuilder &b, Location loc, DotI8Op op) {
   Type i16 = b.getI16Type();
   auto pairsType = VectorType::get({16}, i16);
-  Value magnitudes = op.getLhs(), signedRhs = op.getRhs();
-  if (!op.getUnsignedLhs()) {
-    magnitudes = math::AbsIOp::create(b, loc, op.getLhs());
-    signedRhs =
-        callIntrinsic(b, loc, op.getRhs().getType(), "llvm.x86.avx2.psign.b",
-                      ValueRange{op.getRhs(), op.getLhs()});
-  }
+  auto [magnitudes, signedRhs] = unsignedTimesSigned(b, loc, op);
   Value pairs = callIntrinsic(b, loc, pairsType, "llvm.x86.avx2.pmadd.ub.sw",
                               ValueRange{magnitudes, signedRhs});
   Value weights;
@@ -243,13 +251,7 @@ static Value zeroI32x8(OpBuilder &b, Location loc) {
 /// vpdpwssd.
 static Value buildVNNIDot(OpBuilder &b, Location loc, DotI8Op op,
                           Value acc = Value()) {
-  Value magnitudes = op.getLhs(), signedRhs = op.getRhs();
-  if (!op.getUnsignedLhs()) {
-    magnitudes = math::AbsIOp::create(b, loc, op.getLhs());
-    signedRhs =
-        callIntrinsic(b, loc, op.getRhs().getType(), "llvm.x86.avx2.psign.b",
-                      ValueRange{op.getRhs(), op.getLhs()});
-  }
+  auto [magnitudes, signedRhs] = unsignedTimesSigned(b, loc, op);
   return callDotBytes(b, loc, acc ? acc : zeroI32x8(b, loc), magnitudes,
                       signedRhs);
 }
