@@ -163,9 +163,6 @@ class BandwidthSampler:
     def sample_one_thread(self, passes: int) -> float:
         return self._read(1, passes)
 
-    def close(self) -> None:
-        pass
-
 
 def measure_bandwidth(sampler: BandwidthSampler, reps: int = 5) -> dict:
     """Best-of-`reps` read bandwidth (GB/s) on one thread and on the sampler's threads."""
@@ -390,7 +387,6 @@ def main(argv=None) -> int:
             close()
             entry[name] = summarize(meta, runs[name])
         result["formats"][wtype] = entry
-    sampler.close()
     result["loadavg_end"] = loadavg()
     result["wall_s"] = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
 

@@ -26,8 +26,8 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import ctypes
+import json
 import os
 import statistics
 import subprocess

@@ -1588,17 +1588,20 @@ static void decodeGroupOfRows(OpBuilder &b, Location loc,
   Block *body = b.getInsertionBlock();
   assert(b.getInsertionPoint() == body->end() && "decodes at the block's end");
   Operation *last = body->empty() ? nullptr : &body->back();
+  // With `flatRows`, rows 8 * rowGroup + r of the file's layout.
+  Value firstRow;
+  if (flatRows) {
+    Value eight = arith::ConstantIndexOp::create(b, loc, kDotLanes);
+    firstRow = arith::MulIOp::create(b, loc, rowGroup, eight);
+  }
   for (int64_t r = 0; r < kDotLanes; ++r) {
     Value lane = arith::ConstantIndexOp::create(b, loc, r);
     if (flatRows) {
-      // Rows 8 * rowGroup + r of the file's layout.
-      Value eight = arith::ConstantIndexOp::create(b, loc, kDotLanes);
-      Value base = arith::MulIOp::create(b, loc, rowGroup, eight);
-      Value row = arith::AddIOp::create(b, loc, base, lane);
+      Value row = arith::AddIOp::create(b, loc, firstRow, lane);
       decoder.decodeGroups(b, loc, ValueRange{row, block}, rows[r]);
-      continue;
+    } else {
+      decoder.decodeGroups(b, loc, ValueRange{rowGroup, block, lane}, rows[r]);
     }
-    decoder.decodeGroups(b, loc, ValueRange{rowGroup, block, lane}, rows[r]);
   }
   llvm::SmallPtrSet<Operation *, 32> keep;
   auto keepValue = [&](Value v) {
@@ -1768,10 +1771,6 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
           else if (!sharesScale && groupShape.nibblePacked)
             pairs = pairRowHalves(bb, bloc, decoded, index);
           for (int64_t t = 0; t < count; ++t) {
-            Value xq = vector::TransferReadOp::create(
-                bb, bloc, VectorType::get({kGroupSize}, bb.getI8Type()),
-                q.quants, ValueRange{rows[t], col}, i8Pad,
-                ArrayRef<bool>{true});
             Value rowSums;
             if (!words.empty())
               rowSums = dotWords(bb, bloc, q, rows[t], col, words, groupShape);
@@ -1787,6 +1786,14 @@ buildInterleavedBlockLoop(OpBuilder &b, Location loc,
                         : weighted;
               continue;
             }
+            // The other forms read the activation row's group as one vector
+            // (the words read theirs word by word).
+            Value xq;
+            if (!rowSums)
+              xq = vector::TransferReadOp::create(
+                  bb, bloc, VectorType::get({kGroupSize}, bb.getI8Type()),
+                  q.quants, ValueRange{rows[t], col}, i8Pad,
+                  ArrayRef<bool>{true});
             if (!pairs.empty()) {
               SmallVector<int64_t> lowTwice, highTwice;
               for (int64_t i = 0; i < kGroupSize; ++i) {
