@@ -118,7 +118,7 @@ def passes(variant: str, parallel: bool) -> list[str]:
              ["--scf-forall-to-for", "--convert-linalg-to-loops"])
     return [*head, "--qt-lower-to-linalg", "--canonicalize", "--cse",
             "--one-shot-bufferize", "--buffer-deallocation-pipeline",
-            f"--qt-lower-int8-ops=target={'avx2' if has_avx2() else 'generic'}", *loops,
+            f"--qt-lower-int8-ops=target={int8_target()}", *loops,
             "--convert-vector-to-scf", "--expand-strided-metadata", "--lower-affine",
             "--convert-vector-to-llvm=reassociate-fp-reductions=1",
             "--finalize-memref-to-llvm", "--convert-scf-to-cf", "--convert-math-to-llvm",
@@ -150,9 +150,16 @@ def compile_gemv(fmt, m, n, k, variant, parallel, workdir) -> str:
     return stem + ".so"
 
 
-def has_avx2() -> bool:
+def int8_target() -> str:
+    """qt-lower-int8-ops' target for this CPU, as kvant-compile's --int8-dot=auto picks it:
+    avx2-vnni with 256-bit vpdpbusd (AVX-VNNI, or AVX512-VNNI with AVX512-VL), else avx2."""
     with open("/proc/cpuinfo") as f:
-        return " avx2 " in f.read().replace("\n", " ")
+        flags = set(next(line for line in f if line.startswith("flags")).split())
+    if "avx2" not in flags:
+        return "generic"
+    if "avx_vnni" in flags or {"avx512_vnni", "avx512vl"} <= flags:
+        return "avx2-vnni"
+    return "avx2"
 
 
 def random_weights(fmt, n, k, rng) -> np.ndarray:

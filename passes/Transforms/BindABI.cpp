@@ -2,6 +2,7 @@
 
 #include "passes/Transforms/Passes.h"
 
+#include "dialects/qt/IR/QtFormats.h"
 #include "dialects/qt/IR/QtOps.h"
 #include "lib/Artifact/Descriptor.h"
 
@@ -70,8 +71,8 @@ MemRefType getWeightBufferType(Type type) {
 /// interleaved rows (slot i of `weights`), the blocks of the file's layout
 /// at `src + offsets[i]` rearranged into the compute layout at
 /// `dst + offsets[i]` (see #qt.gguf's `interleave`); other bytes are left to
-/// the caller. Groups of rows are independent (an scf.parallel); each block
-/// moves as one vector of its bytes.
+/// the caller. Groups of rows are independent (an scf.parallel); each field
+/// of a block moves as one vector of its bytes.
 void buildRepackFunction(
     OpBuilder &b, Location loc, StringRef name,
     ArrayRef<std::pair<int64_t, qt::QuantizedTensorType>> interleaved) {
@@ -101,9 +102,10 @@ void buildRepackFunction(
         b, loc, MemRefType::get({n, blocks, blockBytes}, i8), src, shift,
         ValueRange{});
     Value to = memref::ViewOp::create(
-        b, loc, MemRefType::get({n / rows, blocks, rows, blockBytes}, i8), dst,
+        b, loc, MemRefType::get({n / rows, blocks, rows * blockBytes}, i8), dst,
         shift, ValueRange{});
-    auto blockType = VectorType::get({blockBytes}, i8);
+    // Each field of a block moves to its place in the interleaved group.
+    SmallVector<int64_t> fields = qt::getGGUFBlockFields(scheme.getFormat());
     Value groups = arith::ConstantIndexOp::create(b, loc, n / rows);
     scf::ParallelOp::create(
         b, loc, ValueRange{zero}, ValueRange{groups}, ValueRange{one},
@@ -118,10 +120,20 @@ void buildRepackFunction(
                 for (int64_t r = 0; r < rows; ++r) {
                   Value lane = arith::ConstantIndexOp::create(fb, floc, r);
                   Value row = arith::AddIOp::create(fb, floc, firstRow, lane);
-                  Value bytes = vector::LoadOp::create(
-                      fb, floc, blockType, from, ValueRange{row, block, zero});
-                  vector::StoreOp::create(fb, floc, bytes, to,
-                                          ValueRange{group, block, lane, zero});
+                  int64_t start = 0;
+                  for (int64_t size : fields) {
+                    Value at = arith::ConstantIndexOp::create(fb, floc, start);
+                    Value bytes = vector::LoadOp::create(
+                        fb, floc, VectorType::get({size}, i8), from,
+                        ValueRange{row, block, at});
+                    int64_t place = *qt::getInterleavedByteOffset(
+                        scheme.getFormat(), rows, r, start, size);
+                    Value placeAt =
+                        arith::ConstantIndexOp::create(fb, floc, place);
+                    vector::StoreOp::create(fb, floc, bytes, to,
+                                            ValueRange{group, block, placeAt});
+                    start += size;
+                  }
                 }
                 scf::YieldOp::create(fb, floc);
               });

@@ -79,14 +79,23 @@ module {
 // CHECK: %[[AT:.*]] = memref.load %[[OFF]][%c1{{.*}}]
 // CHECK: %[[SHIFT:.*]] = arith.index_cast %[[AT]] : i64 to index
 // CHECK: %[[FROM:.*]] = memref.view %[[SRC]][%[[SHIFT]]][] : memref<?xi8> to memref<16x1x18xi8>
-// CHECK: %[[TO:.*]] = memref.view %[[DST]][%[[SHIFT]]][] : memref<?xi8> to memref<2x1x8x18xi8>
+// CHECK: %[[TO:.*]] = memref.view %[[DST]][%[[SHIFT]]][] : memref<?xi8> to memref<2x1x144xi8>
 // CHECK: scf.parallel (%[[G:.*]]) = (%c0) to (%c2) step (%c1)
 // CHECK: %[[FIRST:.*]] = arith.muli %[[G]], %c8
 // CHECK: scf.for %[[B:.*]] = %c0 to %c1{{.*}} step %c1
+// Field by field: row r's scale at byte 2 r of the group's block, its
+// nibbles at 16 + 16 r.
 // CHECK: %[[ROW:.*]] = arith.addi %[[FIRST]], %c0
-// CHECK: %[[BYTES:.*]] = vector.load %[[FROM]][%[[ROW]], %[[B]], %c0] : memref<16x1x18xi8>, vector<18xi8>
-// CHECK: vector.store %[[BYTES]], %[[TO]][%[[G]], %[[B]], %c0{{.*}}, %c0] : memref<2x1x8x18xi8>, vector<18xi8>
-// CHECK-COUNT-7: vector.store
+// CHECK: %[[D0:.*]] = vector.load %[[FROM]][%[[ROW]], %[[B]], %c0{{.*}}] : memref<16x1x18xi8>, vector<2xi8>
+// CHECK: vector.store %[[D0]], %[[TO]][%[[G]], %[[B]], %c0{{.*}}] : memref<2x1x144xi8>, vector<2xi8>
+// CHECK: %[[Q0:.*]] = vector.load %[[FROM]][%[[ROW]], %[[B]], %c2{{.*}}] : memref<16x1x18xi8>, vector<16xi8>
+// CHECK: vector.store %[[Q0]], %[[TO]][%[[G]], %[[B]], %c16] : memref<2x1x144xi8>, vector<16xi8>
+// CHECK: %[[ROW1:.*]] = arith.addi %[[FIRST]], %c1
+// CHECK: %[[D1:.*]] = vector.load %[[FROM]][%[[ROW1]], %[[B]], %c0{{.*}}] : memref<16x1x18xi8>, vector<2xi8>
+// CHECK: vector.store %[[D1]], %[[TO]][%[[G]], %[[B]], %c2{{.*}}] : memref<2x1x144xi8>, vector<2xi8>
+// CHECK: %[[Q1:.*]] = vector.load %[[FROM]][%[[ROW1]], %[[B]], %c2{{.*}}] : memref<16x1x18xi8>, vector<16xi8>
+// CHECK: vector.store %[[Q1]], %[[TO]][%[[G]], %[[B]], %c32] : memref<2x1x144xi8>, vector<16xi8>
+// CHECK-COUNT-12: vector.store
 // CHECK-NOT: vector.store
 // CHECK: return
 // CHECK: @kvant_descriptor("kvant-artifact 2{{.*}}\0Arepack _mlir_ciface_forward_repack\0Aweight Q8_0 32x16 file embd\0Aweight Q4_0 32x16 interleave8 out\0A\00")

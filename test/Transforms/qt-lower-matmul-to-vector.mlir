@@ -358,19 +358,23 @@ func.func @iq4_nl_int8(%x: tensor<1x64xf32>, %b: tensor<4x36xi8>) -> tensor<1x4x
 
 // Rows interleaved by 8 (qt-interleave-weights), int8 activations: one
 // parallel iteration per group of 8 rows, the bytes viewed as
-// [N / 8, blocks, 8, blockBytes]; per block the 8 rows' dots sum to the 8
-// lanes of one vector (a transposing tree of shuffles), scaled by the rows'
-// f16 scales gathered into one vector: one accumulator, lane r for row r.
+// [N / 8, blocks, 8 * blockBytes] (field by field: the 8 rows' f16 scales at
+// bytes 0-15 of the group's block, then their nibbles, 16 bytes per row); per
+// block the 8 rows' dots sum to the 8 lanes of one vector (a transposing tree
+// of shuffles), scaled by the rows' f16 scales read as one vector: one
+// accumulator, lane r for row r.
 // Without int8 activations the layout has no reader here.
 // CHECK-LABEL: func.func @q4_0_rows8
 // CHECK: qt.matmul
 // INT8-LABEL: func.func @q4_0_rows8
 // INT8: %[[FLAT:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1]] : tensor<16x36xi8> into tensor<576xi8>
-// INT8: %[[VIEW:.*]] = tensor.expand_shape %[[FLAT]] {{\[}}[0, 1, 2, 3]] output_shape [2, 2, 8, 18]
+// INT8: %[[VIEW:.*]] = tensor.expand_shape %[[FLAT]] {{\[}}[0, 1, 2]] output_shape [2, 2, 144]
 // INT8: scf.forall (%[[G:.*]]) in (2)
 // INT8: scf.for %[[B:.*]] = %c0 to %c2 step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<8xf32>)
-// INT8: vector.transfer_read %[[VIEW]][%[[G]], %[[B]], %c0, %c0]
-// INT8: vector.transfer_read %[[VIEW]][%[[G]], %[[B]], %c7, %c2]
+// INT8: vector.transfer_read %[[VIEW]][%[[G]], %[[B]], %c0]{{.*}} vector<2xi8>
+// INT8: vector.transfer_read %[[VIEW]][%[[G]], %[[B]], %c16]{{.*}} vector<16xi8>
+// INT8: vector.transfer_read %[[VIEW]][%[[G]], %[[B]], %c14]{{.*}} vector<2xi8>
+// INT8: vector.transfer_read %[[VIEW]][%[[G]], %[[B]], %c128]{{.*}} vector<16xi8>
 // INT8: %[[HALVES:.*]] = vector.from_elements %{{.*}} : vector<8xf16>
 // INT8: %[[SCALES:.*]] = arith.extf %[[HALVES]] : vector<8xf16> to vector<8xf32>
 // Nibble-packed quants: rows p and p + 4 paired, first halves in one vector
@@ -397,15 +401,15 @@ func.func @iq4_nl_int8(%x: tensor<1x64xf32>, %b: tensor<4x36xi8>) -> tensor<1x4x
 // INT8: vector.extract %{{.*}}[7] : f32 from vector<8xf32>
 // INT8: scf.forall.in_parallel
 // Interleaved rows prefetch the next group of 8 rows' block (8 * 18 bytes):
-// lines at bytes 0, 64 and 128, i.e. (row 0, byte 0), (3, 10), (7, 2).
+// lines at bytes 0, 64 and 128.
 // PREFETCH-LABEL: func.func @q4_0_rows8
 // PREFETCH: scf.forall (%[[RG:.*]]) in (2)
 // PREFETCH: scf.for %[[RB:.*]] = %c0 to %c2
 // PREFETCH: %[[RAHEAD:.*]] = arith.addi %[[RG]], %c1 : index
 // PREFETCH: %[[RROW:.*]] = arith.minui %[[RAHEAD]], %c1 : index
-// PREFETCH: qt.prefetch %{{.*}}[%[[RROW]], %[[RB]], %c0, %c0] : tensor<2x2x8x18xi8>
-// PREFETCH: qt.prefetch %{{.*}}[%[[RROW]], %[[RB]], %c3, %c10] : tensor<2x2x8x18xi8>
-// PREFETCH: qt.prefetch %{{.*}}[%[[RROW]], %[[RB]], %c7, %c2] : tensor<2x2x8x18xi8>
+// PREFETCH: qt.prefetch %{{.*}}[%[[RROW]], %[[RB]], %c0] : tensor<2x2x144xi8>
+// PREFETCH: qt.prefetch %{{.*}}[%[[RROW]], %[[RB]], %c64] : tensor<2x2x144xi8>
+// PREFETCH: qt.prefetch %{{.*}}[%[[RROW]], %[[RB]], %c128] : tensor<2x2x144xi8>
 // PREFETCH-NOT: qt.prefetch
 // PREFETCH: scf.forall.in_parallel
 func.func @q4_0_rows8(%x: tensor<1x64xf32>) -> tensor<1x16xf32> {

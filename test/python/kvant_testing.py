@@ -185,14 +185,32 @@ def qt_matmul_ir(name, btype, xshape, yshape, wtype, dynamic):
     return helper, body
 
 
-def interleave_blocks(raw, block_bytes, rows):
-    """`raw` ([N, row bytes] of a GGUF block format) in the layout
+# Bytes of each member of ggml's block structs (ggml-common.h), in order: what
+# `#qt.gguf<..., interleave = R>` stores field by field.
+BLOCK_FIELDS = {
+    "Q4_0": (2, 16), "Q4_1": (2, 2, 16), "Q5_0": (2, 4, 16), "Q5_1": (2, 2, 4, 16),
+    "Q8_0": (2, 32), "IQ4_NL": (2, 16), "MXFP4": (1, 16),
+    "Q2_K": (16, 64, 2, 2), "Q3_K": (32, 64, 12, 2), "Q4_K": (2, 2, 12, 128),
+    "Q5_K": (2, 2, 12, 32, 128), "Q6_K": (128, 64, 16, 2),
+    "TQ1_0": (48, 4, 2), "TQ2_0": (64, 2),
+}
+
+
+def interleave_blocks(raw, fmt, rows):
+    """`raw` ([N, row bytes] of the GGUF block format `fmt`) in the layout
     `#qt.gguf<..., interleave = rows>`, written from that attribute's documentation: per
-    group of `rows` rows, block b of row r at block b * rows + r of the group. Same shape."""
+    group of `rows` rows and block b, the rows' blocks b field by field (BLOCK_FIELDS), each
+    field holding the rows in order. Same shape."""
+    fields = BLOCK_FIELDS[fmt]
+    block_bytes = sum(fields)
+    assert block_bytes == GGML_QUANT_SIZES[getattr(GGMLQuantizationType, fmt)][1], fmt
     n, row_bytes = raw.shape
     blocks = row_bytes // block_bytes
-    grouped = raw.reshape(n // rows, rows, blocks, block_bytes)
-    return np.ascontiguousarray(grouped.transpose(0, 2, 1, 3)).reshape(n, row_bytes)
+    grouped = raw.reshape(n // rows, rows, blocks, block_bytes).transpose(0, 2, 1, 3)
+    starts = np.cumsum((0,) + fields[:-1])
+    parts = [grouped[:, :, :, s:s + size].reshape(n // rows, blocks, rows * size)
+             for s, size in zip(starts, fields)]
+    return np.ascontiguousarray(np.concatenate(parts, axis=2)).reshape(n, row_bytes)
 
 
 def qt_cases_module(fmt, cases, interleave=1):
@@ -202,7 +220,6 @@ def qt_cases_module(fmt, cases, interleave=1):
     `qt.matmul(x, weight)` (through a function with a dynamic M when `dynamic`). With
     `interleave` > 1, matmul weights whose row count it divides are stored with their rows
     interleaved (`#qt.gguf<fmt, interleave = R>`, bytes rearranged by interleave_blocks)."""
-    block_bytes = GGML_QUANT_SIZES[getattr(GGMLQuantizationType, fmt)][1]
 
     def qtype(shape, rows=1):
         layout = f", interleave = {rows}" if rows > 1 else ""
@@ -213,7 +230,7 @@ def qt_cases_module(fmt, cases, interleave=1):
     for name, raw, wshape, x, dynamic in cases:
         rows = interleave if x is not None and wshape[0] % interleave == 0 else 1
         if rows > 1:
-            raw = interleave_blocks(raw, block_bytes, rows)
+            raw = interleave_blocks(raw, fmt, rows)
         btype = mlir_tensor_type(raw.shape, "i8")
         body.append(f"    %{name}_b = arith.constant {dense_hex(raw)} : {btype}\n")
         if x is None:

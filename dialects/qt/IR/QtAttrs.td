@@ -69,12 +69,18 @@ def Qt_GGUFSchemeAttr : Qt_Attr<"GGUFScheme", "gguf", [
     followed by 32 int8 quants, 34 bytes for 32 elements).
 
     `interleave = R` (a compute layout, R > 1, for a matrix [N, K] with N a
-    multiple of R) keeps every block's bytes but reorders whole blocks: the
-    R rows of each group `g` are stored together, block `b` of row
-    `g * R + r` at block index `(g * K / B + b) * R + r` of the matrix. A
-    GEMV then reads one stream per R rows and accumulates R rows in the
-    lanes of one register. The artifact's repack entry point produces it
-    from the file's layout at load (see `qt-interleave-weights`).
+    multiple of R) stores the R rows of each group `g` together: block `b`
+    of the rows `g * R .. g * R + R - 1` takes the R blocks' bytes starting
+    at byte `(g * K / B + b) * R * blockBytes` of the matrix, field by field
+    in the order of ggml's block struct, each field holding the R rows'
+    copies in row order. For Q4_0 (fields: the f16 scale `d`, 16 bytes of
+    nibbles `qs`) and R = 8 that is the 8 rows' scales (16 bytes), then
+    their nibbles (8 x 16 bytes); llama.cpp's `block_q4_0x8` also keeps
+    the 8 scales together. A GEMV then
+    reads one stream per R rows, loads the R rows' scales as one vector and
+    accumulates R rows in the lanes of one register. The artifact's repack
+    entry point produces it from the file's layout at load (see
+    `qt-interleave-weights`).
 
     ```mlir
     !w = !qt.tensor<4096x4096, #qt.gguf<q8_0>>

@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/qt/IR/QtFormats.h"
 #include "dialects/qt/IR/QtOps.h"
 #include "dialects/qt/Transforms/Passes.h"
 
@@ -53,21 +54,41 @@ namespace {
 /// Elements per QuantGroup, and per block of quantized activations.
 static constexpr int64_t kGroupSize = 32;
 
+/// Row `lane` of a group of interleaved rows (#qt.gguf<format, interleave =
+/// rows>), whose blocks' bytes are stored field by field.
+struct InterleavedLane {
+  GGUFFormat format;
+  int64_t rows;
+  int64_t lane;
+};
+
 /// What a block decoder sees: the weight's bytes viewed with the block's
-/// bytes innermost ([N, blocks, blockBytes], or [N / 8, blocks, 8,
+/// bytes innermost ([N, blocks, blockBytes], or [N / 8, blocks, 8 *
 /// blockBytes] for interleaved rows) and the index of the block being
-/// decoded in the outer dimensions. Reads are in-bounds
+/// decoded in the outer dimensions (with interleaved rows, of the group's
+/// blocks and the row's lane in the group). Reads are in-bounds
 /// vector.transfer_reads of bytes; integer work stays in i8 vectors of
 /// kGroupSize quants; scalar scales are f32.
 class BlockReader {
 public:
-  BlockReader(OpBuilder &b, Location loc, Value view, ValueRange block)
-      : b(b), loc(loc), view(view), block(block) {}
+  BlockReader(OpBuilder &b, Location loc, Value view, ValueRange block,
+              std::optional<InterleavedLane> interleaved = std::nullopt)
+      : b(b), loc(loc), view(view), block(block), interleaved(interleaved) {}
 
   /// `count` bytes of the block from byte `offset`.
   Value bytes(int64_t offset, int64_t count) {
     auto type = VectorType::get({count}, b.getI8Type());
     SmallVector<Value> at(block);
+    if (interleaved) {
+      // Decoders read within one field of the block (the format table's).
+      std::optional<int64_t> place =
+          getInterleavedByteOffset(interleaved->format, interleaved->rows,
+                                   interleaved->lane, offset, count);
+      if (!place)
+        llvm::report_fatal_error("a block decoder's read crosses a field of "
+                                 "the format's block");
+      offset = *place;
+    }
     at.push_back(arith::ConstantIndexOp::create(b, loc, offset));
     Value pad = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
     return vector::TransferReadOp::create(b, loc, type, view, at, pad,
@@ -178,6 +199,7 @@ private:
   Location loc;
   Value view;
   SmallVector<Value> block;
+  std::optional<InterleavedLane> interleaved;
 };
 
 /// 32 consecutive weights of a block in integer form: weight i is
@@ -1624,7 +1646,7 @@ static void decodeGroupOfRows(OpBuilder &b, Location loc,
 }
 
 /// The GEMV of kDotLanes interleaved weight rows (group `rowGroup` of the
-/// byte view [N / 8, blocks, 8, blockBytes]) with the int8 activation rows
+/// byte view [N / 8, blocks, 8 * blockBytes]) with the int8 activation rows
 /// `first .. first + count`. Per block, the rows' groups meet the
 /// activations with qt.dot_i8 and the rows' dots sum to the lanes of one
 /// vector (sumEachVector), scaled by the rows' scales (a lane vector) in
@@ -2103,7 +2125,7 @@ static Value unflattenMatrix(OpBuilder &b, Location loc, Value y, Value like,
 
 /// Prefetches block `block` of the row (or interleaved row group) that lies
 /// `ceil(distance / bytes per row)` rows after `row` in `view` ([rows,
-/// blocks, blockBytes] or [rows / 8, blocks, 8, blockBytes]), clamped to the
+/// blocks, blockBytes] or [rows / 8, blocks, 8 * blockBytes]), clamped to the
 /// last row: one qt.prefetch per 64-byte line of the block's bytes. Rows are
 /// contiguous, so this is the byte about `distance` ahead of the block being
 /// read, with the clamp once per row (loop-invariant in the block loop)
@@ -2191,7 +2213,7 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     Value matrix = flattenToMatrix(rewriter, loc, x);
 
     // The weight's bytes viewed as [N, blocks, blockBytes], or with
-    // interleaved rows as [N / 8, blocks, 8, blockBytes].
+    // interleaved rows as [N / 8, blocks, 8 * blockBytes].
     Type i8 = rewriter.getI8Type();
     Value bytes = ToBytesOp::create(
         rewriter, loc, RankedTensorType::get({rows, blocks * blockBytes}, i8),
@@ -2205,9 +2227,9 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
       view = tensor::ExpandShapeOp::create(
           rewriter, loc,
           RankedTensorType::get(
-              {rows / kInterleavedRows, blocks, kInterleavedRows, blockBytes},
+              {rows / kInterleavedRows, blocks, kInterleavedRows * blockBytes},
               i8),
-          flat, {ReassociationIndices{0, 1, 2, 3}});
+          flat, {ReassociationIndices{0, 1, 2}});
     } else {
       view = tensor::ExpandShapeOp::create(
           rewriter, loc, RankedTensorType::get({rows, blocks, blockBytes}, i8),
@@ -2218,7 +2240,14 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
         blockSize,
         blocks,
         [&](OpBuilder &b, Location nloc, ValueRange index, BlockGroups &out) {
-          BlockReader reader(b, nloc, view, index);
+          // Interleaved rows: (group of rows, block, lane of the row).
+          std::optional<InterleavedLane> lane;
+          if (interleaved) {
+            lane = InterleavedLane{scheme.getFormat(), kInterleavedRows,
+                                   *getConstantIntValue(index[2])};
+            index = index.take_front(2);
+          }
+          BlockReader reader(b, nloc, view, index, lane);
           format->decode(reader, out);
         },
         {},
