@@ -385,12 +385,17 @@ bool kvant::compileModel(const CompileOptions &options, std::string &error) {
             options.parallelSchedule + "'";
     return false;
   }
+  if (isCUDA && options.outlineMatmuls) {
+    error = "--outline-matmuls is a CPU option (the CUDA target lowers "
+            "matmuls in place)";
+    return false;
+  }
   mlir::PassManager pm(&context);
   if (isCUDA ? failed(kvant::buildCUDAPipeline(pm, "forward", cudaTarget))
-             : failed(kvant::buildCPUPipeline(pm, "forward", options.parallel,
-                                              int8Dot, options.interleaveRows,
-                                              options.prefetchDistance,
-                                              options.parallelSchedule))) {
+             : failed(kvant::buildCPUPipeline(
+                   pm, "forward", options.parallel, int8Dot,
+                   options.interleaveRows, options.prefetchDistance,
+                   options.parallelSchedule, options.outlineMatmuls))) {
     error = std::string("cannot build the ") + (isCUDA ? "CUDA" : "CPU") +
             " pipeline";
     return false;

@@ -43,6 +43,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("With parallel: the schedule of the work-sharing loops, "
                      "dynamic or static (kvant-omp-schedule's kind)"),
       llvm::cl::init("dynamic")};
+  Option<bool> outlineMatmuls{
+      *this, "outline-matmuls",
+      llvm::cl::desc("Lower each distinct block-format matmul once, in a "
+                     "function every layer calls (qt-outline-matmuls)"),
+      llvm::cl::init(false)};
 };
 } // namespace
 
@@ -52,12 +57,10 @@ void kvant::buildOptimizePipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-std::string kvant::getModelToBuffersPipeline(const std::string &entry,
-                                             const std::string &target,
-                                             bool vectorizeMatmuls,
-                                             const std::string &int8Dot,
-                                             int64_t interleaveRows,
-                                             int64_t prefetchDistance) {
+std::string kvant::getModelToBuffersPipeline(
+    const std::string &entry, const std::string &target, bool vectorizeMatmuls,
+    const std::string &int8Dot, int64_t interleaveRows,
+    int64_t prefetchDistance, bool outlineMatmuls) {
   // The interleaved layout is read only by the int8 GEMVs.
   bool interleave = vectorizeMatmuls && int8Dot != "none" && interleaveRows > 1;
   // Attention with static head sizes becomes vector loops on the CPU (the
@@ -69,6 +72,7 @@ std::string kvant::getModelToBuffersPipeline(const std::string &entry,
                            std::to_string(interleaveRows) + "}, "
                      : std::string()) +
          "kvant-bind-abi{entry=" + entry + " target=" + target + "}, " +
+         (vectorizeMatmuls && outlineMatmuls ? "qt-outline-matmuls, " : "") +
          (vectorizeMatmuls
               ? "qt-lower-matmul-to-vector{int8-activations=" +
                     std::string(int8Dot == "none" ? "false" : "true") +
@@ -86,7 +90,8 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
                                   const std::string &int8Dot,
                                   int64_t interleaveRows,
                                   int64_t prefetchDistance,
-                                  const std::string &schedule) {
+                                  const std::string &schedule,
+                                  bool outlineMatmuls) {
   // Kept as text so that each stage is a flag users can run, print and
   // replace with kvant-opt; the stages are:
   //   model level:  fuse dequantization, clean up
@@ -101,9 +106,9 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
   //                 norm or residual add) on the calling thread
   //   LLVM:         the LLVM dialect (vector reductions may be reassociated:
   //                 they are tree sums of f32 partial sums)
-  std::string pipeline =
-      getModelToBuffersPipeline(entry, "cpu", /*vectorizeMatmuls=*/true,
-                                int8Dot, interleaveRows, prefetchDistance);
+  std::string pipeline = getModelToBuffersPipeline(
+      entry, "cpu", /*vectorizeMatmuls=*/true, int8Dot, interleaveRows,
+      prefetchDistance, outlineMatmuls);
   // The int8 dot products and level lookups become the target's
   // instructions once buffers exist (the x86 forms are LLVM intrinsic calls).
   pipeline +=
@@ -143,17 +148,16 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
   return pipeline;
 }
 
-LogicalResult kvant::buildCPUPipeline(OpPassManager &pm,
-                                      const std::string &entry, bool parallel,
-                                      const std::string &int8Dot,
-                                      int64_t interleaveRows,
-                                      int64_t prefetchDistance,
-                                      const std::string &schedule) {
+LogicalResult
+kvant::buildCPUPipeline(OpPassManager &pm, const std::string &entry,
+                        bool parallel, const std::string &int8Dot,
+                        int64_t interleaveRows, int64_t prefetchDistance,
+                        const std::string &schedule, bool outlineMatmuls) {
   std::string errors;
   llvm::raw_string_ostream errorStream(errors);
   if (failed(parsePassPipeline(getCPUPipeline(entry, parallel, int8Dot,
                                               interleaveRows, prefetchDistance,
-                                              schedule),
+                                              schedule, outlineMatmuls),
                                pm, errorStream))) {
     llvm::errs() << "kvant: cannot build the CPU pipeline: " << errors << "\n";
     return failure();
@@ -173,6 +177,7 @@ void kvant::registerPipelines() {
       [](OpPassManager &pm, const CPUPipelineOptions &options) {
         (void)buildCPUPipeline(pm, options.entry, options.parallel,
                                options.int8Dot, options.interleaveRows,
-                               options.prefetchDistance, options.schedule);
+                               options.prefetchDistance, options.schedule,
+                               options.outlineMatmuls);
       });
 }

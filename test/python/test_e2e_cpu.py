@@ -258,6 +258,34 @@ def test_vnni_logits_equal_avx2(workdir, weight_type):
     np.testing.assert_array_equal(vnni, avx2)
 
 
+@pytest.mark.parametrize("weight_type", ["Q4_0", "Q4_K"])
+def test_outline_matmuls_same_logits(workdir, weight_type):
+    """--outline-matmuls lowers each distinct matmul once, in a function every layer calls
+    (the artifact's IR has one qt_matmul function per weight shape and calls it per layer);
+    each call computes what the inline matmul did, so the logits are bit for bit the same
+    (prompt tiles and single rows: 13 tokens, then decode-sized prompts of 1)."""
+    path = make_model(workdir, weight_type)
+    base = path[:-len(".gguf")]
+    run([tool("kvant-compile"), path, "--outline-matmuls", "--emit=llvm-ir", "-o",
+         f"{base}-outlined.ll"])
+    text = open(f"{base}-outlined.ll").read()
+    defined = set(re.findall(r"^define internal .*@(qt_matmul_\w+)\(", text, re.M))
+    hp = tiny_hparams("llama", weight_type)
+    # q/o, k/v, gate/up and down (the output head's weight is another shape).
+    assert len(defined) >= 4 and len(defined) < 7 * hp.n_layers, defined
+    run([tool("kvant-compile"), path, "--outline-matmuls", "-o", f"{base}-outlined.so"])
+    for tokens in ([1, 17, 42, 99, 7, 250, 3, 64, 128, 5, 77, 200, 9], [42]):
+        inline = kvant_logits(compile_model(path), path, tokens, workdir, 300)
+        outlined = kvant_logits(f"{base}-outlined.so", path, tokens, workdir, 300)
+        np.testing.assert_array_equal(outlined, inline)
+
+
+def test_outline_matmuls_refused_for_cuda(workdir):
+    path = make_model(workdir, "Q4_0")
+    assert_compile_refused(workdir, path, ["--target=cuda", "--outline-matmuls"],
+                           "--outline-matmuls is a CPU option")
+
+
 def test_interleave_rows_option_checked(workdir):
     path = make_model(workdir, "Q8_0")
     assert_compile_refused(workdir, path, ["--interleave-rows=4"],

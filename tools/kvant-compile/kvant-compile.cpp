@@ -72,6 +72,12 @@ static cl::opt<int64_t> interleaveRows(
              "default, which the runtime repacks at load), or 1 to read the "
              "file's layout"),
     cl::init(8));
+static cl::opt<bool> outlineMatmuls(
+    "outline-matmuls",
+    cl::desc("CPU: generate each distinct block-format matmul once, as a "
+             "function every layer calls (compiles several times faster; "
+             "prefill is slower, decode the same)"),
+    cl::init(false));
 static cl::opt<int64_t> weightPrefetchDistance(
     "weight-prefetch-distance",
     cl::desc("CPU: bytes ahead in the weights that the decode GEMVs prefetch "
@@ -110,6 +116,7 @@ int main(int argc, char **argv) {
   options.parallel = parallel;
   options.int8Dot = int8Dot;
   options.interleaveRows = interleaveRows;
+  options.outlineMatmuls = outlineMatmuls;
   options.prefetchDistance = weightPrefetchDistance;
   options.parallelSchedule = parallelSchedule;
   options.clangPath = clangPath;

@@ -1,0 +1,116 @@
+//===- OutlineMatmuls.cpp - one function per distinct qt.matmul -----------===//
+//
+// A model's layers repeat the same matmuls (TinyLlama-1.1B: 22 layers of 7
+// block-format matmuls over 5 distinct weight shapes). Lowered in place, each
+// gets its own copy of the generated GEMV and GEMM code, which is what the
+// compile time of a model grows with. Outlined first, every matmul of one
+// signature (activation type, weight type, result type) calls one function,
+// lowered once.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/qt/IR/QtOps.h"
+#include "dialects/qt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/DenseMap.h"
+
+namespace kvant::qt {
+#define GEN_PASS_DEF_OUTLINEMATMULSPASS
+#include "dialects/qt/Transforms/Passes.h.inc"
+} // namespace kvant::qt
+
+using namespace mlir;
+using namespace kvant;
+using namespace kvant::qt;
+
+namespace {
+
+/// The bytes of a weight of type `type`: [N, bytes of a row] of i8, the
+/// type qt.to_bytes gives a matrix.
+RankedTensorType bytesTypeOf(QuantizedTensorType type) {
+  ArrayRef<int64_t> shape = type.getShape();
+  QuantSchemeAttrInterface scheme = type.getScheme();
+  int64_t rowBytes =
+      shape.back() / scheme.getBlockSize() * scheme.getBlockBytes();
+  return RankedTensorType::get({shape.front(), rowBytes},
+                               IntegerType::get(type.getContext(), 8));
+}
+
+/// A name for the function of a matmul against `type`, e.g.
+/// qt_matmul_q4_0_i8_2048x2048 (`symbols.insert` makes it unique).
+std::string calleeName(QuantizedTensorType type) {
+  std::string name = "qt_matmul";
+  if (auto gguf = dyn_cast<GGUFSchemeAttr>(type.getScheme())) {
+    name += "_" + stringifyGGUFFormat(gguf.getFormat()).lower();
+    if (gguf.isInterleaved())
+      name += "_i" + std::to_string(gguf.getInterleave());
+  }
+  for (auto [i, d] : llvm::enumerate(type.getShape()))
+    name += (i ? "x" : "_") + std::to_string(d);
+  return name;
+}
+
+struct OutlineMatmulsPass
+    : public kvant::qt::impl::OutlineMatmulsPassBase<OutlineMatmulsPass> {
+  using OutlineMatmulsPassBase::OutlineMatmulsPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    // Static matrices of a block format, whose bytes a function argument
+    // carries.
+    SmallVector<MatmulOp> matmuls;
+    module.walk([&](MatmulOp op) {
+      auto type = dyn_cast<QuantizedTensorType>(op.getWeight().getType());
+      if (type && type.getRank() == 2 && type.hasStaticShape() &&
+          isa<GGUFSchemeAttr>(type.getScheme()) &&
+          type.getShape().back() % type.getScheme().getBlockSize() == 0)
+        matmuls.push_back(op);
+    });
+    using Signature = std::tuple<Type, Type, Type>;
+    llvm::DenseMap<Signature, func::FuncOp> callees;
+    OpBuilder b(&getContext());
+    for (MatmulOp op : matmuls) {
+      auto weightType = cast<QuantizedTensorType>(op.getWeight().getType());
+      RankedTensorType bytesType = bytesTypeOf(weightType);
+      Signature signature{op.getLhs().getType(), weightType, op.getType()};
+      func::FuncOp &callee = callees[signature];
+      if (!callee) {
+        // func.func private @qt_matmul_...(%x, %bytes) -> result {
+        //   %w = qt.from_bytes %bytes; %y = qt.matmul %x, %w; return %y }
+        b.setInsertionPointToEnd(module.getBody());
+        auto type = b.getFunctionType({op.getLhs().getType(), bytesType},
+                                      {op.getType()});
+        callee =
+            func::FuncOp::create(b, op.getLoc(), calleeName(weightType), type);
+        callee.setPrivate();
+        // Internal to the artifact (a private func.func alone would still be
+        // exported from the shared object).
+        callee->setAttr(
+            "llvm.linkage",
+            LLVM::LinkageAttr::get(&getContext(), LLVM::Linkage::Internal));
+        symbols.insert(callee);
+        Block *body = callee.addEntryBlock();
+        b.setInsertionPointToStart(body);
+        Value weight = FromBytesOp::create(b, op.getLoc(), weightType,
+                                           body->getArgument(1));
+        Value y = MatmulOp::create(b, op.getLoc(), op.getType(),
+                                   body->getArgument(0), weight);
+        func::ReturnOp::create(b, op.getLoc(), y);
+      }
+      b.setInsertionPoint(op);
+      Value bytes =
+          ToBytesOp::create(b, op.getLoc(), bytesType, op.getWeight());
+      auto call = func::CallOp::create(b, op.getLoc(), callee,
+                                       ValueRange{op.getLhs(), bytes});
+      op.getResult().replaceAllUsesWith(call.getResult(0));
+      op.erase();
+    }
+  }
+};
+
+} // namespace
