@@ -99,7 +99,8 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
   //                 entry point to the artifact's ABI; matmuls by [N, K]
   //                 weights (quantized or float) to vector GEMV loops over
   //                 the weight rows, the rest to linalg
-  //   buffers:      one-shot bufferization, deallocation
+  //   buffers:      one-shot bufferization, deallocation (each buffer freed
+  //                 after its last use)
   //   loops:        serial, or the parallel dimensions of every linalg op
   //                 and the GEMVs' row loops as OpenMP work-sharing loops
   //                 over the cores, those with little work (one token's
@@ -109,6 +110,9 @@ std::string kvant::getCPUPipeline(const std::string &entry, bool parallel,
   std::string pipeline = getModelToBuffersPipeline(
       entry, "cpu", /*vectorizeMatmuls=*/true, int8Dot, interleaveRows,
       prefetchDistance, outlineMatmuls);
+  // Each intermediate freed after its last use, not at the end of the
+  // forward, so that later layers reuse its memory.
+  pipeline += "func.func(kvant-dealloc-after-last-use), ";
   // The int8 dot products and level lookups become the target's
   // instructions once buffers exist (the x86 forms are LLVM intrinsic calls).
   pipeline +=
