@@ -63,6 +63,7 @@ std::string kvant::getModelToBuffersPipeline(
     int64_t prefetchDistance, bool outlineMatmuls) {
   // The interleaved layout is read only by the int8 GEMVs.
   bool interleave = vectorizeMatmuls && int8Dot != "none" && interleaveRows > 1;
+  bool outline = vectorizeMatmuls && outlineMatmuls;
   // Attention with static head sizes becomes vector loops on the CPU (the
   // same path that vectorizes the matmuls); the rest of llm goes to linalg.
   return std::string("qt-fuse-dequant, canonicalize, cse, ") +
@@ -72,7 +73,7 @@ std::string kvant::getModelToBuffersPipeline(
                            std::to_string(interleaveRows) + "}, "
                      : std::string()) +
          "kvant-bind-abi{entry=" + entry + " target=" + target + "}, " +
-         (vectorizeMatmuls && outlineMatmuls ? "qt-outline-matmuls, " : "") +
+         (outline ? "qt-outline-matmuls, " : "") +
          (vectorizeMatmuls
               ? "qt-lower-matmul-to-vector{int8-activations=" +
                     std::string(int8Dot == "none" ? "false" : "true") +
@@ -80,9 +81,14 @@ std::string kvant::getModelToBuffersPipeline(
                     "}, "
               : std::string()) +
          "qt-lower-to-linalg, func.func(convert-elementwise-to-linalg), "
-         "canonicalize, cse, "
+         "canonicalize, cse, " +
+         // The outlined matmuls write into their callers' buffers: the
+         // GEMV's result tensor becomes the destination argument, and the
+         // returned buffer (that argument) is dropped from the signatures.
+         (outline ? "eliminate-empty-tensors, " : "") +
          "one-shot-bufferize{bufferize-function-boundaries "
-         "function-boundary-type-conversion=identity-layout-map}, "
+         "function-boundary-type-conversion=identity-layout-map}, " +
+         (outline ? "drop-equivalent-buffer-results, " : "") +
          "buffer-deallocation-pipeline, kvant-memref-copy-to-linalg, ";
 }
 

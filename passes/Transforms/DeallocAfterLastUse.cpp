@@ -26,12 +26,23 @@ using namespace mlir;
 
 namespace {
 
+/// Whether `call` only uses its memref operands while it runs: it calls a
+/// private function of the module, with a body (kvant's outlined matmuls),
+/// that returns no memref. Other callees may keep a buffer or return it.
+static bool isPlainUse(func::CallOp call) {
+  auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+      call, call.getCalleeAttr());
+  return callee && callee.isPrivate() && !callee.isExternal() &&
+         llvm::none_of(call.getResultTypes(),
+                       [](Type t) { return isa<BaseMemRefType>(t); });
+}
+
 /// The last op of `block` that uses `alloc` or a memref derived from it, or
 /// nullptr when the buffer may be reached some other way than through those
 /// uses (a view the pass does not know, a pointer taken as an integer, a
-/// call, a terminator that yields or returns it), when the dealloc must stay
-/// where it is.
-Operation *lastUser(Value alloc, Block *block, Operation *dealloc) {
+/// call that may keep it, a terminator that yields or returns it), when the
+/// dealloc must stay where it is.
+static Operation *lastUser(Value alloc, Block *block, Operation *dealloc) {
   SmallVector<Value> aliases = {alloc};
   Operation *last = nullptr;
   while (!aliases.empty()) {
@@ -58,9 +69,11 @@ Operation *lastUser(Value alloc, Block *block, Operation *dealloc) {
       // A terminator may hand the buffer to its parent's results (scf.yield
       // out of an scf.if) or to the caller.
       if (user->hasTrait<OpTrait::IsTerminator>() ||
-          isa<memref::ExtractAlignedPointerAsIndexOp, func::CallOp,
-              memref::DeallocOp>(user))
+          isa<memref::ExtractAlignedPointerAsIndexOp, memref::DeallocOp>(user))
         return nullptr;
+      if (auto call = dyn_cast<func::CallOp>(user))
+        if (!isPlainUse(call))
+          return nullptr;
       // The use's ancestor in the block; a use outside it (none arise for a
       // buffer of the block) keeps the dealloc where it is.
       Operation *inBlock = block->findAncestorOpInBlock(*user);

@@ -82,8 +82,10 @@ def DeallocAfterLastUsePass : Pass<"kvant-dealloc-after-last-use"> {
     `expand_shape`, `collapse_shape`, `cast`, `view`,
     `extract_strided_metadata`, ...). A buffer that may be reached another
     way (an op that derives a memref from it and is not a view, a pointer
-    taken as an integer, a call, a terminator that yields or returns it)
-    keeps its dealloc where it is.
+    taken as an integer, a terminator that yields or returns it, a call
+    other than to a private function of the module that has a body and
+    returns no memref, such as the matmuls of `qt-outline-matmuls`) keeps
+    its dealloc where it is.
 
     ```mlir
     %a = memref.alloc(%n) : memref<?xf32>

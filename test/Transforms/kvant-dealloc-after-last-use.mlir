@@ -66,3 +66,27 @@ func.func @kept(%c: i1, %i: index) -> index {
   memref.dealloc %d : memref<4xf32>
   return %s : index
 }
+
+// -----
+
+// A call to a private function of the module with a body that returns no
+// memref (qt-outline-matmuls' destination-passing matmuls) is a use like any
+// other.
+// CHECK-LABEL: func.func @outlined_call
+// CHECK: %[[A:.*]] = memref.alloc
+// CHECK-NEXT: call @fill(%[[A]])
+// CHECK-NEXT: memref.dealloc %[[A]]
+// CHECK-NEXT: call @other
+func.func private @fill(%m: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%m : memref<4xf32>)
+  return
+}
+func.func private @other()
+func.func @outlined_call() {
+  %a = memref.alloc() : memref<4xf32>
+  call @fill(%a) : (memref<4xf32>) -> ()
+  call @other() : () -> ()
+  memref.dealloc %a : memref<4xf32>
+  return
+}

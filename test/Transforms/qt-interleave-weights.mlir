@@ -5,13 +5,13 @@
 // ZERO: error: qt-interleave-weights: rows must be at least 1, got 0
 
 // Weights read only as matmul weights, in a format of 32-element blocks with
-// one scale and rows that 8 divides, get the interleaved layout; every op
-// naming the weight changes together. The super-block formats keep the
-// file's (measured no faster interleaved).
+// one scale or tq2_0, and rows that 8 divides, get the interleaved layout;
+// every op naming the weight changes together. The other super-block formats
+// keep the file's (they decode slower interleaved).
 // CHECK-LABEL: func.func @matmul_weights
 // CHECK: qt.weight "up" : !qt.tensor<16x64, #qt.gguf<q4_0, interleave = 8>>
 // CHECK: qt.weight "k" : !qt.tensor<8x256, #qt.gguf<q4_k>>
-// CHECK: qt.weight "t" : !qt.tensor<8x256, #qt.gguf<tq2_0>>
+// CHECK: qt.weight "t" : !qt.tensor<8x256, #qt.gguf<tq2_0, interleave = 8>>
 // CHECK: qt.weight "up" : !qt.tensor<16x64, #qt.gguf<q4_0, interleave = 8>>
 // CHECK: qt.matmul %{{.*}}, %{{.*}} : tensor<1x64xf32>, !qt.tensor<16x64, #qt.gguf<q4_0, interleave = 8>> -> tensor<1x16xf32>
 // FILE-LABEL: func.func @matmul_weights

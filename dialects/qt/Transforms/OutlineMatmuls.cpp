@@ -12,8 +12,10 @@
 #include "dialects/qt/IR/QtOps.h"
 #include "dialects/qt/Transforms/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseMap.h"
@@ -79,12 +81,18 @@ struct OutlineMatmulsPass
       RankedTensorType bytesType = bytesTypeOf(weightType);
       Signature signature{op.getLhs().getType(), weightType, op.getType()};
       func::FuncOp &callee = callees[signature];
+      auto resultType = cast<RankedTensorType>(op.getType());
       if (!callee) {
-        // func.func private @qt_matmul_...(%x, %bytes) -> result {
-        //   %w = qt.from_bytes %bytes; %y = qt.matmul %x, %w; return %y }
+        // func.func private @qt_matmul_...(%x, %bytes, %init) -> result {
+        //   %w = qt.from_bytes %bytes; %y = qt.matmul %x, %w
+        //   %r = bufferization.materialize_in_destination %y in %init
+        //   return %r }
+        // The result is written into the caller's buffer (destination-
+        // passing style): a buffer of the caller's own, which it frees after
+        // its last use, rather than one the call returns.
         b.setInsertionPointToEnd(module.getBody());
-        auto type = b.getFunctionType({op.getLhs().getType(), bytesType},
-                                      {op.getType()});
+        auto type = b.getFunctionType(
+            {op.getLhs().getType(), bytesType, resultType}, {resultType});
         callee =
             func::FuncOp::create(b, op.getLoc(), calleeName(weightType), type);
         callee.setPrivate();
@@ -98,15 +106,27 @@ struct OutlineMatmulsPass
         b.setInsertionPointToStart(body);
         Value weight = FromBytesOp::create(b, op.getLoc(), weightType,
                                            body->getArgument(1));
-        Value y = MatmulOp::create(b, op.getLoc(), op.getType(),
+        Value y = MatmulOp::create(b, op.getLoc(), resultType,
                                    body->getArgument(0), weight);
-        func::ReturnOp::create(b, op.getLoc(), y);
+        Value written = bufferization::MaterializeInDestinationOp::create(
+                            b, op.getLoc(), resultType, y, body->getArgument(2))
+                            .getResult();
+        func::ReturnOp::create(b, op.getLoc(), written);
       }
       b.setInsertionPoint(op);
       Value bytes =
           ToBytesOp::create(b, op.getLoc(), bytesType, op.getWeight());
+      // The result's shape: x's, with N last.
+      SmallVector<Value> dynamicSizes;
+      for (int64_t d = 0, e = resultType.getRank(); d < e; ++d)
+        if (resultType.isDynamicDim(d))
+          dynamicSizes.push_back(
+              tensor::DimOp::create(b, op.getLoc(), op.getLhs(), d));
+      Value init =
+          tensor::EmptyOp::create(b, op.getLoc(), resultType.getShape(),
+                                  resultType.getElementType(), dynamicSizes);
       auto call = func::CallOp::create(b, op.getLoc(), callee,
-                                       ValueRange{op.getLhs(), bytes});
+                                       ValueRange{op.getLhs(), bytes, init});
       op.getResult().replaceAllUsesWith(call.getResult(0));
       op.erase();
     }

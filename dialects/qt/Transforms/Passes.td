@@ -202,17 +202,21 @@ def OutlineMatmulsPass : Pass<"qt-outline-matmuls", "::mlir::ModuleOp"> {
     few matmul shapes, so the GEMV and GEMM code that
     `qt-lower-matmul-to-vector` generates exists once per shape instead of
     once per layer (TinyLlama-1.1B: 154 matmuls, 5 functions), and so does
-    the time to compile it. Each call quantizes its activations itself
-    (matmuls of one activation, like q/k/v, no longer share that work), and
-    each call's result is a buffer of its own, which the caller frees at
-    its end (inline, bufferization reused more of them in place).
+    the time to compile it. The result is written into a destination that
+    the caller passes (a `tensor.empty` of the result's shape; the CPU
+    pipeline then runs `eliminate-empty-tensors` so that the GEMV writes
+    into the caller's buffer, and `drop-equivalent-buffer-results`), so the
+    caller owns it and frees it after its last use
+    (`kvant-dealloc-after-last-use`). Each call quantizes its activations
+    itself: matmuls of one activation, like q/k/v, no longer share that
+    work.
 
     Not in the default CPU pipeline: `kvant-compile --outline-matmuls` (or
     the `kvant-cpu-pipeline` option `outline-matmuls`) adds it. Measured on
     TinyLlama-1.1B (Zen 5, 2 threads, A/B against the inline artifact):
-    compile Q4_0 86 s to 18 s and Q4_K 234 s to 17 s; decode unchanged;
-    prefill Q4_K -5 %, Q4_0 -12 to -21 % (20k more page faults per
-    64-token prompt, from the results' buffers).
+    compile Q4_0 86 s to 18 s and Q4_K 224 s to 17 s; decode unchanged;
+    prefill Q4_0 -8 % (242 against 223 tok/s), Q4_K -5 % (203 against
+    194).
 
     ```mlir
     %y = qt.matmul %x, %w : tensor<?x2048xf32>,
@@ -220,13 +224,17 @@ def OutlineMatmulsPass : Pass<"qt-outline-matmuls", "::mlir::ModuleOp"> {
     // becomes
     %b = qt.to_bytes %w : !qt.tensor<2048x2048, #qt.gguf<q4_0, interleave = 8>>
         -> tensor<2048x1152xi8>
-    %y = call @qt_matmul_q4_0_i8_2048x2048(%x, %b)
-        : (tensor<?x2048xf32>, tensor<2048x1152xi8>) -> tensor<?x2048xf32>
+    %e = tensor.empty(%m) : tensor<?x2048xf32>
+    %y = call @qt_matmul_q4_0_i8_2048x2048(%x, %b, %e)
+        : (tensor<?x2048xf32>, tensor<2048x1152xi8>, tensor<?x2048xf32>)
+        -> tensor<?x2048xf32>
     ```
   }];
   let dependentDialects = ["::kvant::qt::QtDialect",
+                           "::mlir::bufferization::BufferizationDialect",
                            "::mlir::func::FuncDialect",
-                           "::mlir::LLVM::LLVMDialect"];
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def InterleaveWeightsPass : Pass<"qt-interleave-weights", "::mlir::ModuleOp"> {
@@ -236,7 +244,8 @@ def InterleaveWeightsPass : Pass<"qt-interleave-weights", "::mlir::ModuleOp"> {
     sums each row across the lanes of its own register. This pass gives each
     named `qt.weight` that only `qt.matmul`s read (as their weight), in a
     format of 32-element blocks with one scale (q8_0, q4_0, q4_1, q5_0,
-    q5_1, iq4_nl, mxfp4; the super-block formats were measured no faster)
+    q5_1, iq4_nl, mxfp4) or tq2_0 (the other super-block formats decode
+    slower so)
     and with a row count that `rows` divides, the layout `#qt.gguf<format, interleave = rows>`: the
     blocks of `rows` consecutive rows stored together, so that
     `qt-lower-matmul-to-vector` reads them as one stream and accumulates
