@@ -18,13 +18,16 @@ lands on both medians rather than on one side.
 
 The machine's memory read bandwidth is measured in the same run (build/bin/kvant-membw:
 --threads threads streaming 1 GiB with vector loads, the best over software-prefetch
-distances): once at the start (best of a few; also on one thread),
-and again before every round of repetitions, so that each format has bandwidth samples
-taken in the same minutes as its decode runs. Each side's decode speed is reported as a
-fraction of the weight-streaming roofline (bytes of weights read per token / the median of
-that format's samples); the shared machine's bandwidth moves by a third between minutes,
-so a roofline from one measurement at the start says more about the neighbours than about
-the code. The fraction against the start-of-run best is printed too.
+distances): once at the start (best of a few; also on one thread), and right before and
+after every repetition of either side. The shared machine's bandwidth jumps between
+levels (e.g. 50 and 78 GB/s) from one minute to the next, so each repetition's decode
+is compared with the bandwidth around it: its fraction of the weight-streaming roofline
+is decode tokens/s x weight bytes read per token / the mean of the samples before and
+after it, counted only when those two agree within 10 % (the bandwidth held during the
+repetition). The % roofline columns are the median over those repetitions (how many
+counted in brackets). Until the eleventh session the fraction was the median decode
+over the median of all samples, which mixes the levels. The fraction against the
+start-of-run best is printed too.
 
 Honesty notes printed with the results:
   * kvant's CPU code is young: matmuls against weights are vectorized GEMV loops
@@ -256,11 +259,25 @@ def prepare_kvant(gguf: str, args, vocab: int):
     return (lambda: kvant_run(so, gguf, prompt_ids(P, vocab), D, threads)), meta
 
 
-def summarize(meta: dict, runs: list[dict]) -> dict:
-    """`meta` with the runs and their median rates."""
+# Repetitions whose bandwidth samples before and after differ by more than this are
+# left out of the paired roofline (the bandwidth changed during them).
+STABLE_BANDWIDTH = 0.10
+
+
+def summarize(meta: dict, runs: list[dict], per_tok: int) -> dict:
+    """`meta` with the runs, their median rates and the paired roofline fraction: per
+    repetition, decode bytes/s over the mean bandwidth of the samples around it, median over
+    the repetitions whose two samples agree within STABLE_BANDWIDTH."""
+    fractions = []
+    for r in runs:
+        before, after = r["bandwidth_before"], r["bandwidth_after"]
+        if abs(before - after) <= STABLE_BANDWIDTH * max(before, after):
+            fractions.append(r["decode"] * per_tok / ((before + after) / 2 * 1e9))
     return {**meta, "runs": runs,
             "prefill_tps": statistics.median(r["prefill"] for r in runs),
-            "decode_tps": statistics.median(r["decode"] for r in runs)}
+            "decode_tps": statistics.median(r["decode"] for r in runs),
+            "roofline_paired": statistics.median(fractions) if fractions else None,
+            "roofline_paired_reps": len(fractions)}
 
 
 # ----------------------------------------------------------------------------- llama.cpp
@@ -375,17 +392,21 @@ def main(argv=None) -> int:
         runs = {name: [] for name in sides}
         samples = []
         for i in range(max([m["reps"] for _, m, _ in sides.values()] or [0])):
-            samples.append(sampler.sample())
             for name, (rep, meta, _) in sides.items():
                 if i < meta["reps"]:
-                    runs[name].append(rep())
-        samples.append(sampler.sample())
+                    # The bandwidth right around this repetition.
+                    before = sampler.sample(1)
+                    run = rep()
+                    after = sampler.sample(1)
+                    run["bandwidth_before"], run["bandwidth_after"] = before, after
+                    samples += [before, after]
+                    runs[name].append(run)
         entry["bandwidth_samples_gb_per_s"] = samples
         entry["bandwidth_gb_per_s"] = statistics.median(samples)
         entry["roofline_decode_tps"] = entry["bandwidth_gb_per_s"] * 1e9 / per_tok
         for name, (_, meta, close) in sides.items():
             close()
-            entry[name] = summarize(meta, runs[name])
+            entry[name] = summarize(meta, runs[name], per_tok)
         result["formats"][wtype] = entry
     result["loadavg_end"] = loadavg()
     result["wall_s"] = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
@@ -401,8 +422,8 @@ def main(argv=None) -> int:
              else "1 thread (compiled without --parallel)"))
     print(f"memory read bandwidth at the start (kvant-membw, 1 GiB, best of {bw['reps']}): "
           f"{bw['gb_per_s_1thread']:.1f} GB/s on 1 thread, {bw['gb_per_s_nthreads']:.1f} GB/s "
-          f"on {args.threads}; the roofline of each format below uses the median of the "
-          f"bandwidth samples taken between its rounds of repetitions ({args.threads} threads)")
+          f"on {args.threads}; the % roofline below pairs each repetition with the bandwidth "
+          f"sampled right before and after it ({args.threads} threads)")
     print()
     print("| format | weights read/token | bandwidth during | roofline decode | llama.cpp prefill | "
           "kvant prefill | ratio | llama.cpp decode | kvant decode | ratio | "
@@ -423,8 +444,14 @@ def main(argv=None) -> int:
         ld = f"{fmt_rate(lc['decode_tps'])} tok/s" if lc else "—"
         kd = f"{fmt_rate(kv['decode_tps'])} tok/s" if kv else "—"
         rd = f"{kv['decode_tps'] / lc['decode_tps']:.2f}" if lc and kv else "—"
-        lr = f"{100 * lc['decode_tps'] / roof:.1f} %" if lc else "—"
-        kr = f"{100 * kv['decode_tps'] / roof:.2f} %" if kv else "—"
+        def paired(side):
+            if not side:
+                return "—"
+            if side["roofline_paired"] is None:
+                return f"— (0/{len(side['runs'])})"
+            return (f"{100 * side['roofline_paired']:.1f} % "
+                    f"({side['roofline_paired_reps']}/{len(side['runs'])})")
+        lr, kr = paired(lc), paired(kv)
         kc = (f"{kv['compile_s']:.0f} s" + (" (cached)" if kv["compile_cached"] else "")) if kv else "—"
         print("| " + " | ".join(cells + [lp, kp, rp, ld, kd, rd, lr, kr, kc]) + " |")
         if kv:
@@ -436,10 +463,12 @@ def main(argv=None) -> int:
             for n in kv["notes"]:
                 notes.append(f"{wtype}: kvant {n}")
     print()
-    print("ratio = kvant / llama.cpp (higher is better for kvant). roofline decode = bandwidth "
-          "during (median of the samples taken before each round and after the last; their "
-          "range in brackets) / weight bytes read per token (all matrices incl. the output "
-          "head; one embedding row).")
+    print("ratio = kvant / llama.cpp (higher is better for kvant). bandwidth during = median "
+          "of the samples taken before and after every repetition (their range in brackets); "
+          "roofline decode = that / weight bytes read per token (all matrices incl. the output "
+          "head; one embedding row). % roofline = median over the repetitions whose samples "
+          "before and after agree within 10 % (how many in brackets) of decode tok/s x bytes "
+          "per token / the mean of those two samples.")
     print("kvant's CPU code: vector GEMV with fused decode for weight matmuls (int8 activations "
           "on AVX2, vpdpbusd with VNNI; 32-element block formats read as 8 interleaved rows, "
           "repacked at load; prompt rows in tiles of 8 and 4 share each decoded weight block, "
