@@ -57,11 +57,8 @@ FailureOr<artifact::WeightDesc> describeWeight(StringRef name, Type type) {
 /// The buffer type a weight's bytes are viewed as.
 MemRefType getWeightBufferType(Type type) {
   if (auto q = dyn_cast<qt::QuantizedTensorType>(type)) {
-    auto scheme = cast<qt::GGUFSchemeAttr>(q.getScheme());
-    SmallVector<int64_t> shape(q.getShape());
-    shape.back() =
-        shape.back() / scheme.getBlockSize() * scheme.getBlockBytes();
-    return MemRefType::get(shape, IntegerType::get(type.getContext(), 8));
+    RankedTensorType bytes = q.getBytesType();
+    return MemRefType::get(bytes.getShape(), bytes.getElementType());
   }
   auto tensor = cast<RankedTensorType>(type);
   return MemRefType::get(tensor.getShape(), tensor.getElementType());

@@ -217,6 +217,13 @@ int64_t QuantizedTensorType::getNumBytes() const {
   return getNumBlocks() * getScheme().getBlockBytes();
 }
 
+RankedTensorType QuantizedTensorType::getBytesType() const {
+  SmallVector<int64_t> shape(getShape());
+  shape.back() =
+      shape.back() / getScheme().getBlockSize() * getScheme().getBlockBytes();
+  return RankedTensorType::get(shape, IntegerType::get(getContext(), 8));
+}
+
 RankedTensorType
 QuantizedTensorType::getDequantizedType(Type elementType) const {
   return RankedTensorType::get(getShape(), elementType);

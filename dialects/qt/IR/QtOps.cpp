@@ -257,10 +257,8 @@ static LogicalResult verifyByteStorage(Operation *op,
            << quantized.getScheme();
   if (!bytes.getElementType().isInteger(8))
     return op->emitOpError("bytes must be i8, got ") << bytes.getElementType();
-  SmallVector<int64_t> expected(quantized.getShape());
-  expected.back() =
-      expected.back() / scheme.getBlockSize() * scheme.getBlockBytes();
-  return verifySameShape(op, bytes.getShape(), expected, "byte tensor",
+  return verifySameShape(op, bytes.getShape(),
+                         quantized.getBytesType().getShape(), "byte tensor",
                          "expected");
 }
 

@@ -38,6 +38,9 @@ def Qt_TensorType : Qt_Type<"QuantizedTensor", "tensor"> {
     int64_t getNumBlocks() const;
     /// Bytes the tensor occupies in its scheme; requires a static shape.
     int64_t getNumBytes() const;
+    /// The i8 tensor type of its bytes (qt.from_bytes, qt.to_bytes): the same
+    /// outer dimensions, innermost the bytes of the blocks along it.
+    ::mlir::RankedTensorType getBytesType() const;
     /// The builtin tensor type of the same shape with `elementType` elements.
     ::mlir::RankedTensorType getDequantizedType(::mlir::Type elementType) const;
   }];

@@ -2215,9 +2215,8 @@ struct LowerBlockMatmul : OpRewritePattern<MatmulOp> {
     // The weight's bytes viewed as [N, blocks, blockBytes], or with
     // interleaved rows as [N / 8, blocks, 8 * blockBytes].
     Type i8 = rewriter.getI8Type();
-    Value bytes = ToBytesOp::create(
-        rewriter, loc, RankedTensorType::get({rows, blocks * blockBytes}, i8),
-        op.getWeight());
+    Value bytes = ToBytesOp::create(rewriter, loc, weightType.getBytesType(),
+                                    op.getWeight());
     Value view;
     if (interleaved) {
       int64_t total = rows * blocks * blockBytes;

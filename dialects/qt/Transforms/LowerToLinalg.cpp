@@ -688,10 +688,7 @@ static Value getBlockView(OpBuilder &b, Location loc, Value weight,
                           GGUFSchemeAttr scheme) {
   auto type = cast<QuantizedTensorType>(weight.getType());
   int64_t blocks = type.getShape().back() / scheme.getBlockSize();
-  SmallVector<int64_t> shape(type.getShape());
-  shape.back() = blocks * scheme.getBlockBytes();
-  Value bytes = ToBytesOp::create(
-      b, loc, RankedTensorType::get(shape, b.getI8Type()), weight);
+  Value bytes = ToBytesOp::create(b, loc, type.getBytesType(), weight);
   return expandInner(b, loc, bytes, {blocks, scheme.getBlockBytes()});
 }
 

@@ -31,17 +31,6 @@ using namespace kvant::qt;
 
 namespace {
 
-/// The bytes of a weight of type `type`: [N, bytes of a row] of i8, the
-/// type qt.to_bytes gives a matrix.
-RankedTensorType bytesTypeOf(QuantizedTensorType type) {
-  ArrayRef<int64_t> shape = type.getShape();
-  QuantSchemeAttrInterface scheme = type.getScheme();
-  int64_t rowBytes =
-      shape.back() / scheme.getBlockSize() * scheme.getBlockBytes();
-  return RankedTensorType::get({shape.front(), rowBytes},
-                               IntegerType::get(type.getContext(), 8));
-}
-
 /// A name for the function of a matmul against `type`, e.g.
 /// qt_matmul_q4_0_i8_2048x2048 (`symbols.insert` makes it unique).
 std::string calleeName(QuantizedTensorType type) {
@@ -69,8 +58,7 @@ struct OutlineMatmulsPass
     module.walk([&](MatmulOp op) {
       auto type = dyn_cast<QuantizedTensorType>(op.getWeight().getType());
       if (type && type.getRank() == 2 && type.hasStaticShape() &&
-          isa<GGUFSchemeAttr>(type.getScheme()) &&
-          type.getShape().back() % type.getScheme().getBlockSize() == 0)
+          isa<GGUFSchemeAttr>(type.getScheme()))
         matmuls.push_back(op);
     });
     using Signature = std::tuple<Type, Type, Type>;
@@ -78,7 +66,7 @@ struct OutlineMatmulsPass
     OpBuilder b(&getContext());
     for (MatmulOp op : matmuls) {
       auto weightType = cast<QuantizedTensorType>(op.getWeight().getType());
-      RankedTensorType bytesType = bytesTypeOf(weightType);
+      RankedTensorType bytesType = weightType.getBytesType();
       Signature signature{op.getLhs().getType(), weightType, op.getType()};
       func::FuncOp &callee = callees[signature];
       auto resultType = cast<RankedTensorType>(op.getType());
